@@ -1,0 +1,10 @@
+"""Recurrent neural network estimators that behave like any scikit-learn estimator."""
+
+from .recurrent import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
+                        LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor)
+
+__version__ = "0.1.0"
+
+__all__ = ["ElmanClassifier", "ElmanRegressor", "GRUClassifier", "GRURegressor",
+           "LSTMClassifier", "LSTMRegressor", "RNNClassifier", "RNNRegressor",
+           "__version__"]

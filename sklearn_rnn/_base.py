@@ -1,0 +1,247 @@
+"""Shared estimator base: the fit/predict template around the skorch engine.
+
+Concrete estimators fill in a few hooks:
+
+* ``_encode_target(y, reset, classes)`` -> numpy targets for the loss;
+* ``_output_size()`` and ``_criterion()`` for the network head and loss;
+* ``_build_module(n_inputs)`` for the torch module (default: RecurrentNet);
+* ``_stratify(y_encoded)`` for the early-stopping validation split.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.helper import predefined_split
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
+
+from ._engine import BatchSlicer, DeviceDataset, SequenceEngine
+from ._modules import POOLINGS, RNN_CELLS, RecurrentNet
+from .utils import check_sequences, draw_seed, resolve_device, torch_session, torch_threads
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
+              "rmsprop": torch.optim.RMSprop}
+
+
+def _silent(*args):
+    """A sink for skorch messages when not verbose (picklable, unlike a lambda)."""
+
+
+class BaseSequenceEstimator(BaseEstimator):
+    """Template for the sequence estimators. Not for direct use."""
+
+    _parameter_constraints = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "scale_inputs": ["boolean"],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "device": [str],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    #: The recurrent cell of the named estimators; RNN* classes take ``cell``.
+    _cell = None
+
+    def __init__(self, *, hidden_size=64, num_layers=1, dropout=0.0,
+                 bidirectional=False, pooling="last", max_epochs=100, batch_size=64,
+                 lr=1e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 early_stopping=True, validation_fraction=0.1, patience=10, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.scale_inputs = scale_inputs
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ hooks
+    def _build_module(self, n_inputs):
+        return RecurrentNet(n_inputs, self._output_size(), cell=self._cell_type(),
+                            hidden_size=self.hidden_size, num_layers=self.num_layers,
+                            dropout=self.dropout, bidirectional=self.bidirectional,
+                            pooling=self.pooling)
+
+    def _stratify(self, y_encoded):
+        return None
+
+    def _cell_type(self):
+        return getattr(self, "cell", self._cell)
+
+    # --------------------------------------------------------------- template
+    def fit(self, X, y):
+        """Fit the network to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Training sequences (see the input contract in the class docstring).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X, y, *, incremental, classes=None):
+        self._validate_params()
+        reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        batch = check_sequences(self, X, reset=reset)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        y_enc = self._encode_target(y, reset=reset, classes=classes)
+        check_consistent_length(batch.x, y_enc)
+        device = resolve_device(self.device) if reset else torch.device(self.net_.device)
+        seed = draw_seed(self.random_state)
+        if reset:
+            self._fit_input_scaling(batch)
+        early_stopping = self.early_stopping and not incremental
+        train, valid = self._split(batch, y_enc, seed, early_stopping)
+        with torch_session(seed, device, self.n_threads):
+            generator = torch.Generator().manual_seed(seed)
+            settings = dict(
+                max_epochs=1 if incremental else self.max_epochs,
+                train_split=(None if valid is None
+                             else predefined_split(self._dataset(*valid, device=device))),
+                iterator_train__generator=generator,
+                callbacks=self._callbacks(early_stopping),
+                verbose=self.verbose)
+            if reset:
+                self.net_ = self._make_engine(device, settings)
+            else:
+                # Plain attributes: skorch's set_params would re-initialise the
+                # module for some of these and lose the trained weights.
+                for name, value in settings.items():
+                    setattr(self.net_, name, value)
+                self.net_.initialize_callbacks()
+            self.net_.partial_fit(self._dataset(*train, device=device))
+        self.n_iter_ = len(self.net_.history)
+        self.history_ = self._epoch_history()
+        return self
+
+    def _make_engine(self, device, settings):
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_kwargs["optimizer__momentum"] = 0.9
+        net = SequenceEngine(
+            module=self._build_module(self._n_step_features),
+            criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],
+            lr=self.lr, batch_size=self.batch_size, device=str(device),
+            iterator_train=BatchSlicer, iterator_valid=BatchSlicer,
+            iterator_train__shuffle=True, **optimizer_kwargs, **settings)
+        return net.initialize()
+
+    def _callbacks(self, early_stopping):
+        callbacks = []
+        if self.clip_grad_norm is not None:
+            callbacks.append(("clip_grad_norm",
+                              GradientNormClipping(gradient_clip_value=self.clip_grad_norm)))
+        # As in sklearn's MLP: stop on the validation loss when early_stopping,
+        # else when the training loss has stalled for `patience` epochs.
+        monitor = "valid_loss" if early_stopping else "train_loss"
+        callbacks.append(("stopping", EarlyStopping(
+            monitor=monitor, patience=self.patience, threshold=self.tol,
+            threshold_mode="abs", load_best=early_stopping,
+            sink=print if self.verbose else _silent)))
+        return callbacks
+
+    def _split(self, batch, y_enc, seed, early_stopping):
+        """``(train, valid)`` as ``(SequenceBatch, y)`` pairs; valid is None without
+        early stopping."""
+        if not early_stopping:
+            return (batch, y_enc), None
+        stratify = self._stratify(y_enc)
+        try:
+            train_idx, valid_idx = train_test_split(
+                np.arange(len(batch)), test_size=self.validation_fraction,
+                random_state=seed, stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True could not set aside validation_fraction="
+                f"{self.validation_fraction} of n_samples={len(batch)} ({exc}). Use "
+                "more samples, a larger validation_fraction, or early_stopping=False."
+            ) from None
+        return ((batch.take(train_idx), y_enc[train_idx]),
+                (batch.take(valid_idx), y_enc[valid_idx]))
+
+    def _fit_input_scaling(self, batch):
+        if not self.scale_inputs:
+            self.input_mean_ = np.zeros(batch.x.shape[2], dtype=np.float32)
+            self.input_scale_ = np.ones(batch.x.shape[2], dtype=np.float32)
+            return
+        if batch.lengths is None:
+            values = batch.x.reshape(-1, batch.x.shape[2])
+        else:
+            valid = np.arange(batch.x.shape[1])[None, :] < batch.lengths[:, None]
+            values = batch.x[valid]
+        self.input_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
+        scale = values.std(axis=0, dtype=np.float64)
+        self.input_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
+
+    def _dataset(self, batch, y=None, *, device):
+        """Scaled inputs (a new array: the caller's X is never changed) on ``device``."""
+        x = torch.from_numpy((batch.x - self.input_mean_) / self.input_scale_).to(device)
+        lengths = None if batch.lengths is None else torch.from_numpy(batch.lengths).to(device)
+        if y is not None:
+            y = torch.from_numpy(y).to(device)
+        return DeviceDataset(x, lengths, y)
+
+    def _forward(self, X):
+        """Raw network outputs for ``X`` as a float numpy array."""
+        check_is_fitted(self)
+        batch = check_sequences(self, X, reset=False)
+        with torch_threads(self.n_threads):
+            out = self.net_.forward(self._dataset(batch, device=self.net_.device))
+        return out.numpy()
+
+    def _epoch_history(self):
+        """The engine's per-epoch history without the per-batch records."""
+        history = self.net_.history
+        return type(history)(
+            {k: v for k, v in epoch.items() if k != "batches"} for epoch in history)
+
+    @property
+    def _n_step_features(self):
+        return 1 if self._input_form == "table" else self.n_features_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,75 @@
+"""The training engine: a skorch net fed by batches sliced on the device.
+
+skorch's default DataLoader collates every batch sample by sample; for a
+small RNN that costs more than the training step itself (measured: 0.75 ms
+per batch of 128 on 2 CPU cores). Here the whole training set is moved to the
+training device once and each batch is one ``index_select`` (shuffled) or a
+view (in order).
+"""
+
+import math
+
+import torch
+from skorch import NeuralNet
+
+
+class DeviceDataset(torch.utils.data.Dataset):
+    """Padded inputs, optional lengths and optional targets on one device."""
+
+    def __init__(self, x, lengths=None, y=None):
+        self.x, self.lengths, self.y = x, lengths, y
+
+    def __len__(self):
+        return self.x.shape[0]
+
+    def __getitem__(self, index):
+        return self.batch(slice(index, index + 1))
+
+    def batch(self, index):
+        x = self.x[index]
+        if self.lengths is not None:
+            x = {"x": x, "lengths": self.lengths[index]}
+        return x, (None if self.y is None else self.y[index])
+
+
+class BatchSlicer:
+    """Iterate over a DeviceDataset in batches, optionally reshuffled per pass.
+
+    ``generator`` is a CPU :class:`torch.Generator` owned by the estimator's
+    fit, so the batch order follows ``random_state`` alone.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.generator = shuffle, generator
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n, size = len(self.dataset), self.batch_size
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.dataset.x.device)
+            for start in range(0, n, size):
+                yield self.dataset.batch(order[start:start + size])
+        else:
+            for start in range(0, n, size):
+                yield self.dataset.batch(slice(start, start + size))
+
+
+class SequenceEngine(NeuralNet):
+    """skorch's NeuralNet restricted to DeviceDataset input.
+
+    Held by the estimators as ``net_``; never exposed as a base class.
+    """
+
+    def get_dataset(self, X, y=None):
+        if not isinstance(X, DeviceDataset):
+            raise TypeError(f"SequenceEngine takes a DeviceDataset, got {type(X).__name__}")
+        return X
+
+    def infer(self, x, **fit_params):
+        # Batches already sit on the device; skip skorch's per-batch to_tensor.
+        if isinstance(x, dict):
+            return self.module_(**x, **fit_params)
+        return self.module_(x, **fit_params)

@@ -1,0 +1,317 @@
+"""Sequence regressors and classifiers on Elman (simple RNN), LSTM and GRU cells."""
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._base import BaseSequenceEstimator
+from ._modules import RNN_CELLS
+
+_PARAMETERS = """
+    Parameters
+    ----------{cell}
+    hidden_size : int, default=64
+        Units in each recurrent layer.
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    dropout : float, default=0.0
+        Dropout between stacked layers and before the output layer.
+    bidirectional : bool, default=False
+        Read sequences in both directions.
+    pooling : {{"last", "mean", "max"}}, default="last"
+        How hidden states are summarised over time before the output layer:
+        the state at the last valid step, or the mean/max over valid steps.
+    max_epochs : int, default=100
+        Upper bound on passes over the training data.
+    batch_size : int, default=64
+        Sequences per gradient step (and per forward pass at predict time).
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {{"adam", "sgd", "rmsprop"}}, default="adam"
+        "sgd" uses momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    clip_grad_norm : float or None, default=None
+        Clip the global gradient norm to this value at every step, the remedy
+        for exploding gradients.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data, stop when its
+        loss has not improved by ``tol`` for ``patience`` epochs and keep the
+        weights of the best epoch. When False, stop when the training loss
+        stalls in the same way.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    tol : float, default=1e-4
+        Smallest loss decrease that counts as an improvement.
+    scale_inputs : bool, default=True
+        Standardise each input feature with the mean and standard deviation
+        seen in the first ``fit`` (over all valid time steps).
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, the validation split and batch
+        order. An int gives identical results on CPU. Never changes numpy's or
+        torch's global random state.
+    device : {{"cpu", "cuda", "auto"}} or str, default="cpu"
+        Where to train; "auto" takes a CUDA GPU when one is present.
+    n_threads : int or None, default=1
+        PyTorch intra-op threads during fit and predict (restored afterwards);
+        None leaves torch's setting alone. One thread is fastest for small
+        recurrent nets on a shared machine and lets ``n_jobs`` searches scale
+        (see ``benchmarks/RESULTS.md``).
+    verbose : int, default=0
+        Print a line per epoch (losses and time) when positive.
+"""
+
+_INPUT_CONTRACT = """
+    ``X`` may be a 2-D array or DataFrame ``(n_samples, n_timesteps)`` of
+    univariate sequences, a 3-D array ``(n_samples, n_timesteps, n_features)``,
+    or a list of 1-D/2-D arrays of different lengths (padded internally so
+    that padding never changes a prediction).
+"""
+
+_ATTRIBUTES = """
+    Attributes
+    ----------{classes}
+    n_features_in_ : int
+        Columns of a 2-D ``X``; features per time step for 3-D or list input.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    input_mean_, input_scale_ : ndarray of shape (n_step_features,)
+        Input standardisation learnt in the first fit.
+    n_iter_ : int
+        Epochs trained (accumulated over warm starts and ``partial_fit``).
+    history_ : skorch.History
+        Per-epoch records: ``train_loss``, ``valid_loss`` (with early
+        stopping), ``dur``; e.g. ``history_[:, "train_loss"]``.
+    net_ : skorch.NeuralNet
+        The trained engine; ``net_.module_`` is the torch module.
+"""
+
+
+def _doc(summary, example, *, cell, classes=""):
+    cell_doc = ""
+    if cell:
+        cell_doc = """
+    cell : {"elman", "lstm", "gru"}, default="lstm"
+        The recurrent cell."""
+    return (summary + "\n" + _INPUT_CONTRACT + _PARAMETERS.format(cell=cell_doc)
+            + _ATTRIBUTES.format(classes=classes) + example)
+
+
+class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
+    def partial_fit(self, X, y):
+        """Train one epoch on ``(X, y)`` without early stopping.
+
+        Initialises the network on the first call. Returns ``self``.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predict targets for sequences ``X``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        y = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
+        return y.ravel() if self._y_1d else y
+
+    def _encode_target(self, y, reset, classes=None):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y has {y.ndim} dimensions; expected (n_samples,) or "
+                             "(n_samples, n_outputs).")
+        y2 = y.reshape(len(y), -1)
+        if reset:
+            self._y_1d = y.ndim == 1
+            self.n_outputs_ = y2.shape[1]
+            self.target_mean_ = y2.mean(axis=0)
+            scale = y2.std(axis=0)
+            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {y2.shape[1]} outputs, but {type(self).__name__} was "
+                             f"fitted with {self.n_outputs_}.")
+        return ((y2 - self.target_mean_) / self.target_scale_).astype(np.float32)
+
+    def _output_size(self):
+        return self.n_outputs_
+
+    def _criterion(self):
+        return torch.nn.MSELoss
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
+    def partial_fit(self, X, y, classes=None):
+        """Train one epoch on ``(X, y)`` without early stopping.
+
+        ``classes`` (all labels that will ever be seen) is required on the
+        first call when ``y`` may not show them all. Returns ``self``.
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self._forward(X).astype(np.float64), axis=1)
+
+    def predict(self, X):
+        """Predict the label of each sequence in ``X``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        scores = self._forward(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _encode_target(self, y, reset, classes=None):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of at least 2 "
+                                 f"classes; got 1 class: {self.classes_[0]!r}.")
+        unseen = np.setdiff1d(y, self.classes_)
+        if len(unseen):
+            raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "
+                             f"seen in the first fit: {self.classes_.tolist()}.")
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _stratify(self, y_encoded):
+        counts = np.bincount(y_encoded)
+        n_valid = int(np.ceil(self.validation_fraction * len(y_encoded)))
+        # Stratify only where train_test_split can: every class twice, and room
+        # for every class in the validation part.
+        if counts[counts > 0].min() >= 2 and n_valid >= np.count_nonzero(counts):
+            return y_encoded
+        return None
+
+    def _output_size(self):
+        return len(self.classes_)
+
+    def _criterion(self):
+        return torch.nn.CrossEntropyLoss
+
+
+class _CellChoice(BaseSequenceEstimator):
+    """Adds the ``cell`` parameter so a grid search can compare cells."""
+
+    _parameter_constraints = {**BaseSequenceEstimator._parameter_constraints,
+                              "cell": [StrOptions(set(RNN_CELLS))]}
+
+    def __init__(self, cell="lstm", *, hidden_size=64, num_layers=1, dropout=0.0,
+                 bidirectional=False, pooling="last", max_epochs=100, batch_size=64,
+                 lr=1e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 early_stopping=True, validation_fraction=0.1, patience=10, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0):
+        self.cell = cell
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
+            bidirectional=bidirectional, pooling=pooling, max_epochs=max_epochs,
+            batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, patience=patience, tol=tol,
+            scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
+            device=device, n_threads=n_threads, verbose=verbose)
+
+
+_CLASSES_DOC = """
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of ``predict_proba``'s columns."""
+
+
+def _regressor_example(name, args=""):
+    return f"""
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import {name}
+    >>> t = np.linspace(0, 20, 220)
+    >>> X = np.stack([np.sin(t[i:i + 20]) for i in range(200)])  # 200 windows of 20 steps
+    >>> y = np.sin(t[20:220])                                     # the next value
+    >>> model = {name}({args}hidden_size=16, max_epochs=20, random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+"""
+
+
+def _classifier_example(name, args=""):
+    return f"""
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import {name}
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 15, 2))          # 100 sequences, 15 steps, 2 features
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    >>> model = {name}({args}hidden_size=16, max_epochs=20, random_state=0).fit(X, y)
+    >>> model.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> model.predict_proba(X[:2]).shape
+    (2, 2)
+"""
+
+
+class RNNRegressor(_SequenceRegressor, _CellChoice):
+    __doc__ = _doc("Sequence regressor on a choice of recurrent cell.",
+                   _regressor_example("RNNRegressor", 'cell="gru", '), cell=True)
+
+
+class ElmanRegressor(_SequenceRegressor):
+    __doc__ = _doc("Sequence regressor on an Elman (simple tanh RNN) network.",
+                   _regressor_example("ElmanRegressor"), cell=False)
+    _cell = "elman"
+
+
+class LSTMRegressor(_SequenceRegressor):
+    __doc__ = _doc("Sequence regressor on an LSTM network.",
+                   _regressor_example("LSTMRegressor"), cell=False)
+    _cell = "lstm"
+
+
+class GRURegressor(_SequenceRegressor):
+    __doc__ = _doc("Sequence regressor on a GRU network.",
+                   _regressor_example("GRURegressor"), cell=False)
+    _cell = "gru"
+
+
+class RNNClassifier(_SequenceClassifier, _CellChoice):
+    __doc__ = _doc("Sequence classifier on a choice of recurrent cell.",
+                   _classifier_example("RNNClassifier", 'cell="gru", '), cell=True,
+                   classes=_CLASSES_DOC)
+
+
+class ElmanClassifier(_SequenceClassifier):
+    __doc__ = _doc("Sequence classifier on an Elman (simple tanh RNN) network.",
+                   _classifier_example("ElmanClassifier"), cell=False, classes=_CLASSES_DOC)
+    _cell = "elman"
+
+
+class LSTMClassifier(_SequenceClassifier):
+    __doc__ = _doc("Sequence classifier on an LSTM network.",
+                   _classifier_example("LSTMClassifier"), cell=False, classes=_CLASSES_DOC)
+    _cell = "lstm"
+
+
+class GRUClassifier(_SequenceClassifier):
+    __doc__ = _doc("Sequence classifier on a GRU network.",
+                   _classifier_example("GRUClassifier"), cell=False, classes=_CLASSES_DOC)
+    _cell = "gru"

@@ -1,0 +1,7 @@
+"""Input validation and torch plumbing shared by the estimators."""
+
+from ._torch import draw_seed, resolve_device, torch_session, torch_threads
+from ._validation import SequenceBatch, check_sequences
+
+__all__ = ["SequenceBatch", "check_sequences", "draw_seed", "resolve_device",
+           "torch_session", "torch_threads"]

@@ -1,0 +1,78 @@
+"""Device resolution, seeding and thread control around torch work."""
+
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+
+def resolve_device(device):
+    """Map the ``device`` parameter to a :class:`torch.device`, or raise."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a device PyTorch knows; expected 'cpu', "
+            "'cuda', 'cuda:N' or 'auto'.") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested, but PyTorch sees no CUDA GPU on "
+                "this machine (torch.cuda.is_available() is False). Use "
+                "device='cpu', or device='auto' to take a GPU only when there is one.")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested, but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are visible.")
+    elif resolved.type != "cpu":
+        raise ValueError(f"device={device!r} is not supported; expected 'cpu', "
+                         "'cuda', 'cuda:N' or 'auto'.")
+    return resolved
+
+
+def draw_seed(random_state):
+    """An int seed from ``random_state`` without touching numpy's global RNG.
+
+    ``None`` draws fresh OS entropy (sklearn would draw from the global
+    RandomState, which changes the caller's random stream).
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    return int(random_state)
+
+
+@contextmanager
+def torch_session(seed, device, n_threads):
+    """Run torch work seeded and with ``n_threads`` intra-op threads.
+
+    The caller's torch RNG states (CPU, and the CUDA device in use) and thread
+    count are restored on exit, so fitting never changes global state.
+    """
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [device.index if device.index is not None
+                        else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=cuda_devices), torch_threads(n_threads):
+        torch.random.default_generator.manual_seed(seed)
+        for index in cuda_devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+@contextmanager
+def torch_threads(n_threads):
+    """Use ``n_threads`` intra-op threads inside the block (None: leave as is)."""
+    old = torch.get_num_threads()
+    change = n_threads is not None and n_threads != old
+    if change:
+        torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        if change:
+            torch.set_num_threads(old)

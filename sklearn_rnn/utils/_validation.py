@@ -1,0 +1,125 @@
+"""The input contract for sequences.
+
+Three forms are accepted:
+
+* a 2-D array or DataFrame ``(n_samples, n_timesteps)``: univariate sequences,
+  one column per time step (the "table" form, where sklearn's 2-D
+  transformers can sit in front and ``n_features_in_`` counts columns);
+* a 3-D array ``(n_samples, n_timesteps, n_features)``;
+* a list or tuple of 1-D ``(n_timesteps,)`` or 2-D ``(n_timesteps, n_features)``
+  arrays whose lengths may differ.
+
+The last two are the "sequence" form, where ``n_features_in_`` counts
+features per step and any length is accepted at predict time. A model fitted
+on either form predicts sequences of any length with the same number of
+features per step; a table given to a model fitted on univariate sequences is
+read as one sequence per row. A list of equal-length 1-D sequences is a table,
+as scikit-learn reads it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+
+@dataclass
+class SequenceBatch:
+    """Validated sequences: right-padded values and the valid lengths.
+
+    ``x`` is float32 ``(n_samples, max_len, n_features)``; ``lengths`` is an
+    int64 array, or None when every sequence has the full length.
+    """
+
+    x: np.ndarray
+    lengths: np.ndarray | None = None
+
+    def __len__(self):
+        return self.x.shape[0]
+
+    def take(self, index):
+        return SequenceBatch(self.x[index],
+                             None if self.lengths is None else self.lengths[index])
+
+
+def _is_sequence_list(X):
+    """A list of sequences that is not a plain 2-D table.
+
+    Equal-length lists of numbers stay a table, as scikit-learn reads them;
+    sequences of different lengths, or 2-D ones, make a sequence list.
+    """
+    if not (isinstance(X, (list, tuple)) and len(X) > 0
+            and all(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
+        return False
+    return len({len(s) for s in X}) > 1 or any(np.ndim(s) == 2 for s in X)
+
+
+def _sequences_from_list(X):
+    seqs = []
+    for i, s in enumerate(X):
+        a = check_array(s, ensure_2d=False, dtype=np.float32, input_name=f"X[{i}]",
+                        ensure_min_samples=0)
+        if a.ndim == 1:
+            a = a[:, None]
+        elif a.ndim != 2:
+            raise ValueError(
+                f"X[{i}] has {a.ndim} dimensions; each sequence in a list must be "
+                "1-D (n_timesteps,) or 2-D (n_timesteps, n_features).")
+        if a.shape[0] == 0:
+            raise ValueError(f"X[{i}] is a sequence of length 0; every sequence needs "
+                             "at least one time step.")
+        if seqs and a.shape[1] != seqs[0].shape[1]:
+            raise ValueError(
+                f"X[{i}] has {a.shape[1]} features per time step but X[0] has "
+                f"{seqs[0].shape[1]}; all sequences must have the same number.")
+        seqs.append(a)
+    lengths = np.array([len(a) for a in seqs], dtype=np.int64)
+    x = np.zeros((len(seqs), lengths.max(), seqs[0].shape[1]), dtype=np.float32)
+    for row, a in zip(x, seqs):
+        row[:len(a)] = a
+    return SequenceBatch(x, None if (lengths == lengths[0]).all() else lengths)
+
+
+def check_sequences(estimator, X, *, reset):
+    """Validate ``X`` against the input contract and return a SequenceBatch.
+
+    With ``reset=True`` the input form and ``n_features_in_`` (and
+    ``feature_names_in_`` for a DataFrame) are recorded on ``estimator``;
+    otherwise ``X`` must match what was recorded.
+    """
+    name = type(estimator).__name__
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError(f"X is empty: {name} needs at least one sequence.")
+    if _is_sequence_list(X):
+        form, batch = "sequence", _sequences_from_list(X)
+    elif getattr(X, "ndim", None) == 3:
+        x = check_array(X, allow_nd=True, dtype=np.float32, estimator=estimator)
+        if x.shape[1] == 0 or x.shape[2] == 0:
+            raise ValueError(f"X has shape {x.shape}; 3-D input needs at least one time "
+                             "step and one feature.")
+        form, batch = "sequence", SequenceBatch(x)
+    elif not reset and estimator._input_form == "sequence":
+        # A 2-D input to a model fitted on sequences: univariate sequences,
+        # one per row, when the model reads one feature per step.
+        if estimator.n_features_in_ != 1:
+            raise ValueError(
+                f"{name} was fitted on sequences with {estimator.n_features_in_} "
+                "features per time step; got a 2-D input, which holds one feature "
+                "per step. Pass a 3-D array (n_samples, n_timesteps, "
+                f"{estimator.n_features_in_}) or a list of 2-D sequences.")
+        x = check_array(X, dtype=np.float32, estimator=estimator)
+        form, batch = "sequence", SequenceBatch(x[:, :, None])
+    else:
+        x = validate_data(estimator, X, reset=reset, dtype=np.float32)
+        form, batch = "table", SequenceBatch(x[:, :, None])
+    if reset:
+        estimator._input_form = form
+        if form == "sequence":
+            estimator.n_features_in_ = batch.x.shape[2]
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+    elif form == "sequence" and batch.x.shape[2] != estimator._n_step_features:
+        raise ValueError(
+            f"X has {batch.x.shape[2]} feature(s) per time step, but {name} was "
+            f"fitted with {estimator._n_step_features}.")
+    return batch
