@@ -13,12 +13,19 @@ FAST = dict(hidden_size=16, max_epochs=40, batch_size=32, lr=1e-2, early_stoppin
 ESTIMATORS = [getattr(sklearn_rnn, name)(**FAST) for name in sklearn_rnn.__all__
               if name != "__version__"]
 
-# {check name: reason} for checks an estimator is expected to fail.
-EXPECTED_FAILURES = {}
+# {check name: reason} for checks an estimator may fail (marked xfail, not strict).
+EXPECTED_FAILURES = {
+    "check_methods_subset_invariance": (
+        "The networks compute in float32, and PyTorch's CPU matrix kernels block the "
+        "work differently for a batch of 1 and a batch of 20, so a prediction can "
+        "differ in the 7th significant digit (measured: 1.8e-7 absolute, 1.2e-6 "
+        "relative, on 1 of 20 samples); the check allows 1e-7. Batch invariance to "
+        "float32 precision is tested in tests/test_recurrent.py (ragged vs one by one)."),
+}
 
 
 def _expected_failed_checks(estimator):
-    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+    return EXPECTED_FAILURES
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)

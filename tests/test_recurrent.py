@@ -1,0 +1,280 @@
+"""Behaviour of the Elman/LSTM/GRU regressors and classifiers."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_rnn import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
+                         LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor)
+
+FAST = dict(hidden_size=8, max_epochs=3, batch_size=32, random_state=0)
+REGRESSORS = [ElmanRegressor, LSTMRegressor, GRURegressor, RNNRegressor]
+CLASSIFIERS = [ElmanClassifier, LSTMClassifier, GRUClassifier, RNNClassifier]
+
+
+def sine_windows(n=400, steps=16, noise=0.05, seed=0):
+    """Windows of a noisy sine and the next (noise-free) value."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n + steps) * 0.3
+    series = np.sin(t) + noise * rng.normal(size=t.size)
+    X = np.stack([series[i:i + steps] for i in range(n)])
+    return X, np.sin(t[steps:steps + n])
+
+
+def two_kinds(n=120, steps=12, seed=0):
+    """Rising vs falling noisy sequences with two features, string labels."""
+    rng = np.random.default_rng(seed)
+    slope = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    ramp = np.linspace(-1, 1, steps)
+    X = slope[:, None, None] * ramp[None, :, None] + 0.3 * rng.normal(size=(n, steps, 2))
+    return X, np.where(slope > 0, "rising", "falling")
+
+
+def ragged(n=20, seed=0, features=2):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(int(rng.integers(3, 15)), features)) for _ in range(n)]
+
+
+# ---------------------------------------------------------------- learning
+@pytest.mark.parametrize("Est", [ElmanRegressor, LSTMRegressor, GRURegressor])
+def test_regressor_learns_noisy_sine(Est):
+    X, y = sine_windows()
+    model = Est(hidden_size=16, max_epochs=60, lr=1e-2, random_state=0).fit(X[:300], y[:300])
+    assert model.score(X[300:], y[300:]) > 0.9
+
+
+@pytest.mark.parametrize("Est", [ElmanClassifier, LSTMClassifier, GRUClassifier])
+def test_classifier_separates_two_kinds(Est):
+    X, y = two_kinds()
+    model = Est(hidden_size=8, max_epochs=30, lr=1e-2, random_state=0).fit(X[:90], y[:90])
+    assert set(model.classes_) == {"falling", "rising"}
+    assert model.score(X[90:], y[90:]) > 0.9
+    proba = model.predict_proba(X[90:])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert (model.classes_[proba.argmax(axis=1)] == model.predict(X[90:])).all()
+
+
+def test_multioutput_regression_and_dataframe_input():
+    X, y = sine_windows(n=120)
+    Y = np.column_stack([y, -y])
+    df = pd.DataFrame(X, columns=[f"t{i}" for i in range(X.shape[1])])
+    model = GRURegressor(**FAST).fit(df, Y)
+    assert model.predict(df).shape == (120, 2)
+    assert list(model.feature_names_in_) == list(df.columns)
+    assert model.n_features_in_ == X.shape[1]
+
+
+# ---------------------------------------------------------------- ragged input
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_ragged_batch_matches_one_by_one(bidirectional, pooling):
+    X = ragged()
+    y = np.array([s.sum() for s in X])
+    model = LSTMRegressor(bidirectional=bidirectional, pooling=pooling, num_layers=2,
+                          **FAST).fit(X, y)
+    together = model.predict(X)
+    alone = np.concatenate([model.predict([s]) for s in X])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+    assert model.n_features_in_ == 2
+
+
+def test_univariate_ragged_and_table_forms_agree():
+    X, y = sine_windows(n=60)
+    model = ElmanRegressor(**FAST).fit(X, y)
+    as_list = [row for row in X[:5]] + [X[5, :7]]          # ragged 1-D sequences
+    np.testing.assert_allclose(model.predict(as_list)[:5], model.predict(X[:5]), rtol=1e-5)
+    np.testing.assert_allclose(model.predict(X[:5, :, None]), model.predict(X[:5]), rtol=1e-5)
+
+
+# ---------------------------------------------------------------- sklearn tools
+def test_grid_search_pipeline_time_series_split():
+    X, y = sine_windows(n=200)
+    search = GridSearchCV(make_pipeline(StandardScaler(), ElmanRegressor(**FAST)),
+                          {"elmanregressor__hidden_size": [4, 8]}, cv=TimeSeriesSplit(3))
+    search.fit(X, y)
+    assert search.best_params_["elmanregressor__hidden_size"] in (4, 8)
+    scores = cross_val_score(ElmanRegressor(**FAST), X, y, cv=TimeSeriesSplit(3))
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_grid_search_parallel_matches_serial():
+    X, y = two_kinds(n=80)
+    grid = {"hidden_size": [4, 8], "cell": ["elman", "gru"]}
+    serial = GridSearchCV(RNNClassifier(max_epochs=3, random_state=0), grid, cv=2).fit(X, y)
+    parallel = GridSearchCV(RNNClassifier(max_epochs=3, random_state=0), grid, cv=2,
+                            n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(serial.cv_results_["mean_test_score"],
+                               parallel.cv_results_["mean_test_score"])
+    assert serial.best_params_ == parallel.best_params_
+
+
+@pytest.mark.parametrize("Est", REGRESSORS + CLASSIFIERS)
+def test_clone_pickle_joblib_round_trip(Est, tmp_path):
+    X, y = two_kinds(n=60) if Est in CLASSIFIERS else sine_windows(n=60)
+    model = Est(**FAST).fit(X, y)
+    expected = model.predict(X)
+    assert clone(model).get_params() == model.get_params()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
+
+
+# ---------------------------------------------------------------- randomness
+def test_same_random_state_same_predictions_and_global_rng_untouched():
+    X, y = sine_windows(n=100)
+    np.random.seed(123)
+    torch.manual_seed(123)
+    numpy_state = np.random.get_state()[1].copy()
+    torch_state = torch.get_rng_state().clone()
+    threads = torch.get_num_threads()
+    first = LSTMRegressor(dropout=0.2, **FAST).fit(X, y).predict(X)
+    second = LSTMRegressor(dropout=0.2, **FAST).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+    other = LSTMRegressor(dropout=0.2, **{**FAST, "random_state": 1}).fit(X, y).predict(X)
+    assert not np.allclose(first, other)
+    LSTMRegressor(**{**FAST, "random_state": None}).fit(X, y)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert torch.get_num_threads() == threads
+
+
+def test_caller_data_is_not_modified():
+    X, y = sine_windows(n=60)
+    X32, y_copy = X.astype(np.float32), y.copy()
+    X_copy = X32.copy()
+    ElmanRegressor(**FAST).fit(X32, y).predict(X32)
+    np.testing.assert_array_equal(X32, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+
+
+# ---------------------------------------------------------------- training control
+def test_early_stopping_restores_best_and_stops():
+    X, y = sine_windows(n=200)
+    model = GRURegressor(hidden_size=8, max_epochs=200, patience=3, tol=1e-1,
+                         random_state=0).fit(X, y)
+    assert model.n_iter_ < 200
+    valid = model.history_[:, "valid_loss"]
+    assert len(valid) == model.n_iter_
+    # The kept weights are those of the best validation epoch.
+    best = int(np.argmin(valid))
+    assert model.history_[best, "valid_loss_best"]
+
+
+def test_warm_start_and_partial_fit_continue_training():
+    X, y = sine_windows(n=100)
+    model = ElmanRegressor(warm_start=True, early_stopping=False, tol=0, **FAST).fit(X, y)
+    weights = model.net_.module_.head.weight.detach().clone()
+    model.fit(X, y)
+    assert model.n_iter_ == 6
+    assert not torch.equal(weights, model.net_.module_.head.weight)
+    clf = GRUClassifier(**FAST)
+    Xc, yc = two_kinds(n=40)
+    clf.partial_fit(Xc[:20], yc[:20], classes=["falling", "rising"])
+    clf.partial_fit(Xc[20:], yc[20:])
+    assert clf.n_iter_ == 2
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.partial_fit(Xc, np.where(yc == "rising", "flat", yc))
+
+
+def test_clip_grad_norm_and_optimizers_train():
+    X, y = sine_windows(n=100)
+    for optimizer in ["adam", "sgd", "rmsprop"]:
+        model = LSTMRegressor(optimizer=optimizer, clip_grad_norm=0.5, **FAST).fit(X, y)
+        assert np.isfinite(model.predict(X)).all()
+
+
+def test_verbose_prints_epoch_progress(capsys):
+    X, y = sine_windows(n=60)
+    ElmanRegressor(verbose=1, **FAST).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out and "dur" in out
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("X, match", [
+    (np.full((10, 5), np.nan), "NaN"),
+    (np.full((10, 5), np.inf), "infinity"),
+    (np.zeros(10), "Expected 2D array"),
+    (np.zeros((10, 5, 2, 2)), "dim"),
+    (np.zeros((0, 5)), "0 sample"),
+    ([], "empty"),
+    ([np.zeros((3, 2)), np.zeros((0, 2))], "length 0"),
+    ([np.zeros((3, 2)), np.zeros((4, 3))], "same number"),
+    (np.array([["a", "b"], ["c", "d"]] * 5), "could not convert|numeric"),
+])
+def test_bad_training_input_is_a_clear_value_error(X, match):
+    y = np.zeros(len(X) if len(X) else 0)
+    with pytest.raises(ValueError, match=match):
+        ElmanRegressor(**FAST).fit(X, y)
+
+
+def test_bad_predict_input():
+    X, y = two_kinds(n=40)
+    model = LSTMClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="3 feature"):
+        model.predict(np.zeros((2, 12, 3)))
+    with pytest.raises(ValueError, match="2-D input"):
+        model.predict(np.zeros((2, 12)))
+    table = ElmanRegressor(**FAST).fit(*sine_windows(n=40))
+    with pytest.raises(ValueError, match="X has 3 features, but ElmanRegressor is expecting 16"):
+        table.predict(np.zeros((2, 3)))
+
+
+def test_mismatched_lengths_and_missing_y():
+    X, y = sine_windows(n=40)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ElmanRegressor(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="requires y"):
+        ElmanRegressor(**FAST).fit(X, None)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"cell": "transformer"}, "'cell' parameter"),
+    ({"optimizer": "adagrad"}, "'optimizer' parameter"),
+    ({"pooling": "first"}, "'pooling' parameter"),
+    ({"hidden_size": 0}, "'hidden_size' parameter"),
+    ({"device": "tpu"}, "device='tpu'"),
+])
+def test_bad_parameters_name_the_parameter(params, match):
+    X, y = two_kinds(n=40)
+    with pytest.raises(ValueError, match=match):
+        RNNClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        LSTMRegressor().predict(np.zeros((2, 3)))
+
+
+def test_early_stopping_with_too_few_samples_says_so():
+    with pytest.raises(ValueError, match="early_stopping=True"):
+        ElmanRegressor(**FAST).fit(np.zeros((1, 4)), np.zeros(1))
+
+
+# ---------------------------------------------------------------- devices
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on CPU-only machines")
+def test_cuda_without_gpu_is_a_clear_error():
+    X, y = sine_windows(n=40)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        ElmanRegressor(device="cuda", **FAST).fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("Est", [ElmanRegressor, LSTMClassifier])
+def test_cuda_fit_predict_matches_quality(Est):
+    X, y = two_kinds() if Est is LSTMClassifier else sine_windows()
+    model = Est(device="cuda", **FAST).fit(X, y)
+    assert model.net_.device == "cuda"
+    assert model.predict(X).shape == (len(X),)
+    # A GPU-trained model predicts on CPU after pickling when moved there.
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
