@@ -2,6 +2,7 @@
 
 from importlib.resources import as_file, files
 
+import numpy as np
 import pandas as pd
 
 _FILE = "us_estimated_crimes_1979_2019.csv"
@@ -97,7 +98,7 @@ def load_us_crime(*, rates=True, states=True, national=False):
     [548.9, 758.2, 379.4]
     """
     for name, value in [("rates", rates), ("states", states), ("national", national)]:
-        if not isinstance(value, bool):
+        if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name} must be a bool; got {value!r}.")
     if not (states or national):
         raise ValueError("states=False and national=False select no rows; set at "
