@@ -1,11 +1,8 @@
-"""Shared estimator base: the fit/predict template around the skorch engine.
+"""Shared estimator bases: the fit/predict template around the skorch engine.
 
-Concrete estimators fill in a few hooks:
-
-* ``_encode_target(y, reset, classes)`` -> numpy targets for the loss;
-* ``_output_size()`` and ``_criterion()`` for the network head and loss;
-* ``_build_module(n_inputs)`` for the torch module (default: RecurrentNet);
-* ``_stratify(y_encoded)`` for the early-stopping validation split.
+``BaseNetEstimator`` holds the parameters and the training template common to
+every estimator; ``BaseSequenceEstimator`` adds the sequence input contract
+(one sequence per sample) used by the regressors and classifiers.
 """
 
 from numbers import Integral, Real
@@ -20,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._engine import BatchSlicer, DeviceDataset, SequenceEngine
-from ._modules import POOLINGS, RNN_CELLS, RecurrentNet
+from ._modules import POOLINGS, RecurrentNet
 from .utils import check_sequences, draw_seed, resolve_device, torch_session, torch_threads
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
@@ -31,8 +28,15 @@ def _silent(*args):
     """A sink for skorch messages when not verbose (picklable, unlike a lambda)."""
 
 
-class BaseSequenceEstimator(BaseEstimator):
-    """Template for the sequence estimators. Not for direct use."""
+class BaseNetEstimator(BaseEstimator):
+    """Parameters and the training template shared by every estimator. Not for direct use.
+
+    ``_fit`` validates the parameters, resolves the device and seed, asks the
+    ``_training_data`` hook for the train and validation datasets (objects with
+    ``batch(index)``, ``__len__`` and ``device``, see ``_engine.py``), then
+    trains the skorch engine built around ``_build_module()`` and
+    ``_criterion()``.
+    """
 
     _parameter_constraints = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
@@ -89,58 +93,20 @@ class BaseSequenceEstimator(BaseEstimator):
         self.n_threads = n_threads
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ hooks
-    def _build_module(self, n_inputs):
-        return RecurrentNet(n_inputs, self._output_size(), cell=self._cell_type(),
-                            hidden_size=self.hidden_size, num_layers=self.num_layers,
-                            dropout=self.dropout, bidirectional=self.bidirectional,
-                            pooling=self.pooling)
-
-    def _stratify(self, y_encoded):
-        return None
-
-    def _cell_type(self):
-        return getattr(self, "cell", self._cell)
-
     # --------------------------------------------------------------- template
-    def fit(self, X, y):
-        """Fit the network to sequences ``X`` and targets ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
-            Training sequences (see the input contract in the class docstring).
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, incremental=False)
-
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, *, incremental, **kwargs):
         self._validate_params()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
-        batch = check_sequences(self, X, reset=reset)
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
-                             "target y is None.")
-        y_enc = self._encode_target(y, reset=reset, classes=classes)
-        check_consistent_length(batch.x, y_enc)
         device = resolve_device(self.device) if reset else torch.device(self.net_.device)
         seed = draw_seed(self.random_state)
-        if reset:
-            self._fit_input_scaling(batch)
         early_stopping = self.early_stopping and not incremental
-        train, valid = self._split(batch, y_enc, seed, early_stopping)
+        train, valid = self._training_data(X, y, reset=reset, seed=seed, device=device,
+                                           early_stopping=early_stopping, **kwargs)
         with torch_session(seed, device, self.n_threads):
-            generator = torch.Generator().manual_seed(seed)
             settings = dict(
                 max_epochs=1 if incremental else self.max_epochs,
-                train_split=(None if valid is None
-                             else predefined_split(self._dataset(*valid, device=device))),
-                iterator_train__generator=generator,
+                train_split=None if valid is None else predefined_split(valid),
+                iterator_train__generator=torch.Generator().manual_seed(seed),
                 callbacks=self._callbacks(early_stopping),
                 verbose=self.verbose)
             if reset:
@@ -151,17 +117,20 @@ class BaseSequenceEstimator(BaseEstimator):
                 for name, value in settings.items():
                     setattr(self.net_, name, value)
                 self.net_.initialize_callbacks()
-            self.net_.partial_fit(self._dataset(*train, device=device))
+            self.net_.partial_fit(train)
         self.n_iter_ = len(self.net_.history)
         self.history_ = self._epoch_history()
         return self
+
+    def _cell_type(self):
+        return getattr(self, "cell", self._cell)
 
     def _make_engine(self, device, settings):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
             optimizer_kwargs["optimizer__momentum"] = 0.9
         net = SequenceEngine(
-            module=self._build_module(self._n_step_features),
+            module=self._build_module(),
             criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr, batch_size=self.batch_size, device=str(device),
             iterator_train=BatchSlicer, iterator_valid=BatchSlicer,
@@ -181,6 +150,64 @@ class BaseSequenceEstimator(BaseEstimator):
             threshold_mode="abs", load_best=early_stopping,
             sink=print if self.verbose else _silent)))
         return callbacks
+
+    def _epoch_history(self):
+        """The engine's per-epoch history without the per-batch records."""
+        history = self.net_.history
+        return type(history)(
+            {k: v for k, v in epoch.items() if k != "batches"} for epoch in history)
+
+
+
+class BaseSequenceEstimator(BaseNetEstimator):
+    """Template for estimators of whole sequences: ``X`` holds one sequence per sample.
+
+    Hooks for concrete classes:
+
+    * ``_encode_target(y, reset, classes)`` -> numpy targets for the loss;
+    * ``_output_size()`` and ``_criterion()`` for the network head and loss;
+    * ``_build_module()`` for the torch module (default: RecurrentNet);
+    * ``_stratify(y_encoded)`` for the early-stopping validation split.
+    """
+
+    # ------------------------------------------------------------------ hooks
+    def _build_module(self):
+        return RecurrentNet(self._n_step_features, self._output_size(), cell=self._cell_type(),
+                            hidden_size=self.hidden_size, num_layers=self.num_layers,
+                            dropout=self.dropout, bidirectional=self.bidirectional,
+                            pooling=self.pooling)
+
+    def _stratify(self, y_encoded):
+        return None
+
+    def fit(self, X, y):
+        """Fit the network to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            Training sequences (see the input contract in the class docstring).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False)
+
+    def _training_data(self, X, y, *, reset, seed, device, early_stopping, classes=None):
+        batch = check_sequences(self, X, reset=reset)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        y_enc = self._encode_target(y, reset=reset, classes=classes)
+        check_consistent_length(batch.x, y_enc)
+        if reset:
+            self._fit_input_scaling(batch)
+        train, valid = self._split(batch, y_enc, seed, early_stopping)
+        return (self._dataset(*train, device=device),
+                None if valid is None else self._dataset(*valid, device=device))
 
     def _split(self, batch, y_enc, seed, early_stopping):
         """``(train, valid)`` as ``(SequenceBatch, y)`` pairs; valid is None without
@@ -230,12 +257,6 @@ class BaseSequenceEstimator(BaseEstimator):
         with torch_threads(self.n_threads):
             out = self.net_.forward(self._dataset(batch, device=self.net_.device))
         return out.numpy()
-
-    def _epoch_history(self):
-        """The engine's per-epoch history without the per-batch records."""
-        history = self.net_.history
-        return type(history)(
-            {k: v for k, v in epoch.items() if k != "batches"} for epoch in history)
 
     @property
     def _n_step_features(self):

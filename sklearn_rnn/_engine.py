@@ -22,6 +22,10 @@ class DeviceDataset(torch.utils.data.Dataset):
     def __len__(self):
         return self.x.shape[0]
 
+    @property
+    def device(self):
+        return self.x.device
+
     def __getitem__(self, index):
         return self.batch(slice(index, index + 1))
 
@@ -33,7 +37,11 @@ class DeviceDataset(torch.utils.data.Dataset):
 
 
 class BatchSlicer:
-    """Iterate over a DeviceDataset in batches, optionally reshuffled per pass.
+    """Iterate over a dataset in batches, optionally reshuffled per pass.
+
+    The dataset needs ``__len__``, ``device`` and ``batch(index)`` taking a
+    slice or an index tensor on that device (DeviceDataset, or a dataset that
+    cuts windows from a series on the fly).
 
     ``generator`` is a CPU :class:`torch.Generator` owned by the estimator's
     fit, so the batch order follows ``random_state`` alone.
@@ -49,7 +57,7 @@ class BatchSlicer:
     def __iter__(self):
         n, size = len(self.dataset), self.batch_size
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).to(self.dataset.x.device)
+            order = torch.randperm(n, generator=self.generator).to(self.dataset.device)
             for start in range(0, n, size):
                 yield self.dataset.batch(order[start:start + size])
         else:
