@@ -32,7 +32,8 @@ absolute times.
 
 Usage::
 
-    python benchmarks/bench_threads.py            # a few minutes on 2 cores
+    python benchmarks/bench_threads.py            # ~15 min on a busy 2-core machine
+                                                  # (2-thread runs can be very slow)
     python benchmarks/bench_threads.py --quick    # smoke run
 """
 
@@ -98,7 +99,7 @@ def estimator(name, hidden, n_threads, epochs, seed=0):
         tol=0.0, patience=10**6, random_state=seed, n_threads=n_threads)
 
 
-def epoch_times(name, hidden, repeats, epochs, X, y, busy):
+def epoch_times(name, hidden, repeats, epochs, X, y):
     """Epoch durations {n_threads: [seconds, ...]} over all repeats and epochs."""
     out = {1: [], 2: []}
     for r in range(repeats):
@@ -122,10 +123,10 @@ def grid_time(X, y, n_threads, n_jobs, epochs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--n-windows", type=int, default=4000)
-    parser.add_argument("--grid-windows", type=int, default=6000)
-    parser.add_argument("--grid-epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--n-windows", type=int, default=2000)
+    parser.add_argument("--grid-windows", type=int, default=3000)
+    parser.add_argument("--grid-epochs", type=int, default=2)
     parser.add_argument("--skip", default="",
                         help="comma list of parts to skip: idle,busy,grid")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -158,11 +159,9 @@ def main(argv=None):
             for hidden in hiddens:
                 if condition == "busy":
                     with BusyCore():
-                        t = epoch_times(name, hidden, args.repeats, args.epochs, X, y,
-                                        busy=True)
+                        t = epoch_times(name, hidden, args.repeats, args.epochs, X, y)
                 else:
-                    t = epoch_times(name, hidden, args.repeats, args.epochs, X, y,
-                                    busy=False)
+                    t = epoch_times(name, hidden, args.repeats, args.epochs, X, y)
                 m1, m2 = statistics.median(t[1]), statistics.median(t[2])
                 rows.append((f"({'a' if condition == 'idle' else 'b'}) {condition}",
                              f"{name} h={hidden}", f"{m1:.3f}", f"{m2:.3f}",

@@ -1,10 +1,11 @@
 """Recurrent neural network estimators that behave like any scikit-learn estimator."""
 
+from .forecasting import LSTMForecaster, RNNForecaster
 from .recurrent import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                         LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor)
 
 __version__ = "0.1.0"
 
 __all__ = ["ElmanClassifier", "ElmanRegressor", "GRUClassifier", "GRURegressor",
-           "LSTMClassifier", "LSTMRegressor", "RNNClassifier", "RNNRegressor",
-           "__version__"]
+           "LSTMClassifier", "LSTMForecaster", "LSTMRegressor", "RNNClassifier",
+           "RNNForecaster", "RNNRegressor", "__version__"]

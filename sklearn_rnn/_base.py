@@ -255,7 +255,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
         check_is_fitted(self)
         batch = check_sequences(self, X, reset=False)
         with torch_threads(self.n_threads):
-            out = self.net_.forward(self._dataset(batch, device=self.net_.device))
+            out = self.net_.predict_batches(self._dataset(batch, device=self.net_.device))
         return out.numpy()
 
     @property

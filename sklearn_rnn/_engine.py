@@ -66,18 +66,68 @@ class BatchSlicer:
 
 
 class SequenceEngine(NeuralNet):
-    """skorch's NeuralNet restricted to DeviceDataset input.
+    """skorch's NeuralNet restricted to datasets that slice their own batches.
 
     Held by the estimators as ``net_``; never exposed as a base class.
     """
 
     def get_dataset(self, X, y=None):
-        if not isinstance(X, DeviceDataset):
-            raise TypeError(f"SequenceEngine takes a DeviceDataset, got {type(X).__name__}")
+        if not hasattr(X, "batch"):
+            raise TypeError("SequenceEngine takes a dataset with batch(index) "
+                            f"(DeviceDataset, WindowDataset), got {type(X).__name__}")
         return X
+
+    def _set_training(self, training=True):
+        # skorch sets the mode of every module on every batch (13 us each).
+        if self.module_.training != training:
+            super()._set_training(training)
+
+    def predict_batches(self, dataset):
+        """Module outputs for a whole dataset, on the CPU.
+
+        One fitted check, one eval switch and one no_grad context for the pass,
+        instead of skorch's per-batch evaluation_step, and a single copy to the
+        host at the end (no per-batch device sync on a GPU).
+        """
+        self.check_is_fitted()
+        self._set_training(False)
+        with torch.no_grad():
+            out = [self.infer(x) for x, _ in BatchSlicer(dataset, self.batch_size)]
+        return torch.cat(out).cpu()
 
     def infer(self, x, **fit_params):
         # Batches already sit on the device; skip skorch's per-batch to_tensor.
         if isinstance(x, dict):
             return self.module_(**x, **fit_params)
         return self.module_(x, **fit_params)
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Training windows cut from stacked series on the fly.
+
+    ``series`` is ``(n_rows, n_channels)`` on the device, ``target`` its
+    ``(n_rows,)`` target channel, ``starts`` the first row of each window.
+    Sample ``i`` is the window ``series[starts[i]:starts[i] + lookback]`` and
+    the targets ``target[starts[i] + lookback:][:horizon]``. Only one batch of
+    windows ever exists at a time: memory grows with the series, not with
+    ``n_windows * lookback``.
+    """
+
+    def __init__(self, series, target, starts, lookback, horizon):
+        self.series, self.target, self.starts = series, target, starts
+        self._window = torch.arange(lookback, device=series.device)
+        self._ahead = torch.arange(lookback, lookback + horizon, device=series.device)
+
+    def __len__(self):
+        return self.starts.shape[0]
+
+    @property
+    def device(self):
+        return self.series.device
+
+    def __getitem__(self, index):
+        return self.batch(slice(index, index + 1))
+
+    def batch(self, index):
+        start = self.starts[index][:, None]
+        return self.series[start + self._window], self.target[start + self._ahead]

@@ -81,3 +81,57 @@ def pool_states(out, lengths, pooling, bidirectional):
     if pooling == "mean":
         return (out * mask).sum(dim=1) / lengths[:, None].to(out.dtype)
     return out.masked_fill(~mask, float("-inf")).amax(dim=1)
+
+
+class ForecastNet(nn.Module):
+    """Windows of a series in, forecasts of the next ``horizon`` steps out.
+
+    ``x`` is ``(batch, lookback, 1 + n_covariates)`` with the (scaled) target in
+    channel 0. With ``level=True`` the window is expressed relative to its own
+    level before it reaches the recurrent encoder, and the forecast is put back
+    on that level, so an untrained network forecasts "no change":
+
+    * identity link: level = the last target value; inputs and outputs are
+      shifted by it (the network learns changes);
+    * log link (Poisson): level = the window's mean target value; inputs are
+      divided by it and the forecast is ``level * exp(output)``.
+
+    Returns ``(batch, horizon)``, or ``(batch, horizon, n_quantiles)`` when
+    ``n_quantiles`` is given.
+    """
+
+    def __init__(self, input_size, horizon, *, n_quantiles=None, level=True, link="identity",
+                 **rnn_kwargs):
+        super().__init__()
+        self.horizon, self.n_quantiles = horizon, n_quantiles
+        self.level, self.link = level, link
+        self.encoder = RecurrentNet(input_size, horizon * (n_quantiles or 1), **rnn_kwargs)
+
+    def forward(self, x):
+        target = x[..., 0]
+        if self.link == "log":
+            level = (target.mean(dim=1).clamp_min(1e-3) if self.level
+                     else torch.ones_like(target[:, 0]))
+            inputs = torch.cat([(target / level[:, None]).unsqueeze(-1), x[..., 1:]], dim=-1)
+        else:
+            level = target[:, -1] if self.level else torch.zeros_like(target[:, 0])
+            inputs = torch.cat([(target - level[:, None]).unsqueeze(-1), x[..., 1:]], dim=-1)
+        out = self.encoder(inputs)
+        if self.n_quantiles:
+            out = out.view(-1, self.horizon, self.n_quantiles)
+            level = level[:, None]
+        if self.link == "log":
+            return torch.exp(out) * level[:, None]
+        return out + level[:, None]
+
+
+class QuantileLoss(nn.Module):
+    """Mean pinball loss of ``(batch, horizon, n_quantiles)`` predictions."""
+
+    def __init__(self, quantiles):
+        super().__init__()
+        self.register_buffer("quantiles", torch.as_tensor(quantiles, dtype=torch.float32))
+
+    def forward(self, y_pred, y_true):
+        diff = y_true.unsqueeze(-1) - y_pred
+        return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()

@@ -1,0 +1,619 @@
+"""Forecasting time series, one or many, with recurrent networks."""
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from ._base import BaseNetEstimator
+from ._engine import WindowDataset
+from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
+from .utils import torch_threads
+
+_LOSSES = {"squared_error": torch.nn.MSELoss, "absolute_error": torch.nn.L1Loss,
+           "poisson": torch.nn.PoissonNLLLoss, "quantile": QuantileLoss}
+
+
+@dataclass
+class _Panel:
+    """Forecaster input split into series: row positions, values and time index."""
+
+    keys: list
+    rows: list
+    target: list
+    covariates: list
+    index: list
+
+
+class _BaseForecaster(RegressorMixin, BaseNetEstimator):
+    """Recurrent forecaster; see RNNForecaster for the documentation."""
+
+    _parameter_constraints = {
+        **BaseNetEstimator._parameter_constraints,
+        "target": [None, str, Integral],
+        "lookback": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"recursive", "direct"})],
+        "series_id": [None, str, Integral],
+        "level": ["boolean"],
+        "loss": [StrOptions(set(_LOSSES))],
+        "quantiles": ["array-like"],
+    }
+
+    def __init__(self, *, target=None, lookback=8, horizon=1, strategy="recursive",
+                 series_id=None, level=True, loss="squared_error", quantiles=(0.1, 0.5, 0.9),
+                 hidden_size=64, num_layers=1, dropout=0.0, bidirectional=False,
+                 pooling="last", max_epochs=100, batch_size=64, lr=1e-3, optimizer="adam",
+                 weight_decay=0.0, clip_grad_norm=None, early_stopping=True,
+                 validation_fraction=0.1, patience=10, tol=1e-4, scale_inputs=True,
+                 warm_start=False, random_state=None, device="cpu", n_threads=1, verbose=0):
+        self.target = target
+        self.lookback = lookback
+        self.horizon = horizon
+        self.strategy = strategy
+        self.series_id = series_id
+        self.level = level
+        self.loss = loss
+        self.quantiles = quantiles
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
+            bidirectional=bidirectional, pooling=pooling, max_epochs=max_epochs,
+            batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, patience=patience, tol=tol,
+            scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
+            device=device, n_threads=n_threads, verbose=verbose)
+
+    # ---------------------------------------------------------------- public
+    def fit(self, X, y=None):
+        """Fit the forecaster to a series (or several) given row by row in time.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_steps, n_covariates)
+            Rows are consecutive time steps (within each series when
+            ``series_id`` is set). A DataFrame holds the ``target`` column
+            (unless ``y`` is given) and covariates; a Series is the target
+            itself; an array holds covariates only and needs ``y``.
+        y : array-like of shape (n_steps,), default=None
+            The target, when it is not a column of ``X``.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y=None):
+        """Train one epoch on ``X`` (initialising on the first call). Returns ``self``."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Forecast one value per row of ``X``, the steps after the fitted data.
+
+        The target's values in ``X`` (if any) are never used: row ``k`` of a
+        series gets its ``k+1``-step-ahead forecast from the end of the
+        fitted data, chained on earlier forecasts beyond ``horizon``.
+        Covariates of each row are used for that row's step.
+
+        Returns
+        -------
+        forecasts : Series with X's index when X is a DataFrame or Series, else ndarray
+        """
+        panel, out = self._predict_panel(X)
+        if self.loss == "quantile":
+            out = [f[:, self._median_index()] for f in out]
+        return self._assemble(X, panel, out, name=self._target_name())
+
+    def predict_quantiles(self, X):
+        """Forecast quantiles (``loss="quantile"``), one row per row of ``X``.
+
+        Steps beyond the first are chained on the median forecast, so their
+        intervals describe the uncertainty of each step given that path.
+
+        Returns
+        -------
+        quantiles : DataFrame (X's index, one column per quantile) or ndarray
+        """
+        if self.loss != "quantile":
+            raise ValueError(f"predict_quantiles needs loss='quantile'; this forecaster "
+                             f"was built with loss={self.loss!r}.")
+        panel, out = self._predict_panel(X)
+        return self._assemble(X, panel, out, name=list(self.quantiles_))
+
+    def forecast(self, steps=None):
+        """Forecast ``steps`` (default ``horizon``) steps past the fitted data.
+
+        Only for forecasters without covariates (their future values are
+        unknown here: use ``predict`` with a frame of future covariates).
+
+        Returns
+        -------
+        forecasts : Series
+            Indexed by the future time stamps (DatetimeIndex and PeriodIndex
+            extended with their frequency, integer indexes by their step);
+            with several series, by ``(series, time)``.
+        """
+        check_is_fitted(self)
+        steps = self.horizon if steps is None else steps
+        if not isinstance(steps, Integral) or steps < 1:
+            raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+        if self.covariates_:
+            raise ValueError(
+                f"This forecaster uses covariates {self.covariates_}, whose future values "
+                "forecast() does not know: call predict(X_future) with them instead.")
+        positions = np.arange(len(self.series_ids_))
+        no_covariates = [np.zeros((steps, 0))] * len(positions)
+        forecasts = self._rollout(positions, no_covariates, [steps] * len(positions))
+        values, index = [], []
+        for pos, forecast in zip(positions, forecasts):
+            if self.loss == "quantile":
+                forecast = forecast[:, self._median_index()]
+            values.append(self._unscale(forecast, pos))
+            index.append(self._future_index(pos, steps))
+        if self.series_id is None:
+            return pd.Series(values[0], index=index[0], name=self._target_name())
+        keys = np.repeat(self.series_ids_, steps)
+        return pd.Series(np.concatenate(values), name=self._target_name(),
+                         index=pd.MultiIndex.from_arrays(
+                             [keys, np.concatenate([np.asarray(i) for i in index])],
+                             names=[self.series_id, "time"]))
+
+    def score(self, X, y=None, sample_weight=None):
+        """R^2 of ``predict(X)`` against the target's values in ``X`` (or ``y``)."""
+        check_is_fitted(self)
+        panel = self._parse(X, y, fitting=False)
+        if any(t is None for t in panel.target):
+            raise ValueError("score needs the true target values: give X with the "
+                             f"target column {self.target!r} or pass y.")
+        y_true = np.empty(sum(len(r) for r in panel.rows))
+        for rows, target in zip(panel.rows, panel.target):
+            y_true[rows] = target
+        return r2_score(y_true, np.asarray(self.predict(X)), sample_weight=sample_weight)
+
+    # ---------------------------------------------------------------- parsing
+    def _target_name(self):
+        return self.target if self.target is not None else getattr(self, "_y_name", None)
+
+    def _parse(self, X, y, *, fitting):
+        """Split ``X`` (and ``y``) into series; validate values and time order."""
+        name = type(self).__name__
+        target_values, index, series_col = None, None, None
+        if isinstance(X, pd.DataFrame):
+            if self.target is not None and y is not None:
+                raise ValueError(f"target={self.target!r} names a column of X; y must then "
+                                 "be None (give the target one way, not both).")
+            index = X.index
+            columns = list(X.columns)
+            for param in ("target", "series_id"):
+                col = getattr(self, param)
+                if col is not None and col not in columns and (fitting or param == "series_id"):
+                    raise ValueError(f"{param}={col!r} is not a column of X; the columns are "
+                                     f"{columns}.")
+            if self.target is not None and self.target in columns:
+                target_values = X[self.target].to_numpy()
+            if self.series_id is not None:
+                series_col = X[self.series_id].to_numpy()
+            covariate_cols = [c for c in columns if c not in (self.target, self.series_id)]
+            if fitting:
+                self.covariates_ = covariate_cols
+            elif covariate_cols != self.covariates_:
+                raise ValueError(f"X has covariate columns {covariate_cols}, but {name} was "
+                                 f"fitted with {self.covariates_}.")
+            non_numeric = [c for c in covariate_cols
+                           if not pd.api.types.is_numeric_dtype(X[c])
+                           or pd.api.types.is_bool_dtype(X[c])]
+            if non_numeric:
+                raise TypeError(f"Covariate columns must be numeric; {non_numeric} are not "
+                                f"(dtypes {[str(X[c].dtype) for c in non_numeric]}). Encode "
+                                "them as numbers first.")
+            covariates = X[covariate_cols].to_numpy(dtype=np.float64)
+        elif isinstance(X, pd.Series):
+            if y is not None:
+                raise ValueError("X is a Series, read as the target series itself; y must "
+                                 "then be None.")
+            index, target_values = X.index, X.to_numpy()
+            covariates = np.zeros((len(X), 0))
+            if fitting:
+                self.covariates_ = []
+                self._y_name = X.name
+        else:
+            if self.series_id is not None:
+                raise ValueError(f"series_id={self.series_id!r} needs X as a DataFrame.")
+            covariates = check_array(X, dtype=np.float64, ensure_min_features=0,
+                                     ensure_all_finite=False, estimator=self)
+            if fitting:
+                self.covariates_ = list(range(covariates.shape[1]))
+            elif covariates.shape[1] != len(self.covariates_):
+                raise ValueError(f"X has {covariates.shape[1]} features, but {name} is "
+                                 f"expecting {len(self.covariates_)} features as input "
+                                 "(covariate columns).")
+        if len(covariates) == 0:
+            raise ValueError(f"X is empty: {name} needs at least one row.")
+        if y is not None:
+            target_values = column_or_1d(y, warn=True)
+            if len(target_values) != len(covariates):
+                raise ValueError(f"X has {len(covariates)} rows but y has "
+                                 f"{len(target_values)}.")
+            if fitting and isinstance(y, pd.Series):
+                self._y_name = y.name
+        if fitting and target_values is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None "
+                             "(or name the target column of a DataFrame with target=...).")
+        if target_values is not None:
+            try:
+                target_values = np.asarray(target_values, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("The target must be numeric.") from None
+            if fitting and not np.isfinite(target_values).all():
+                raise ValueError("The target has NaN or infinite values; forecasters need "
+                                 "a complete target series (fill or drop them first).")
+        if not np.isfinite(covariates).all():
+            raise ValueError("Covariates have NaN or infinite values.")
+        if index is None:
+            index = pd.RangeIndex(len(covariates))
+        if series_col is None:
+            keys, rows = [None], [np.arange(len(covariates))]
+        else:
+            keys = list(pd.unique(series_col))
+            rows = [np.flatnonzero(series_col == key) for key in keys]
+        for key, r in zip(keys, rows):
+            _check_time_order(index[r], key)
+        return _Panel(keys=keys, rows=rows,
+                      target=[None if target_values is None else target_values[r]
+                              for r in rows],
+                      covariates=[covariates[r] for r in rows],
+                      index=[index[r] for r in rows])
+
+    # ---------------------------------------------------------------- training
+    def _training_data(self, X, y, *, reset, seed, device, early_stopping):
+        panel = self._parse(X, y, fitting=reset)
+        if reset:
+            self._fit_scaling(panel)
+            self.n_features_in_ = (X.shape[1] if getattr(X, "ndim", 1) == 2
+                                   else len(self.covariates_) + 1)
+        positions = self._positions(panel.keys)
+        L, h = self.lookback, self._train_horizon()
+        blocks, train_starts, valid_starts, offset = [], [], [], 0
+        tails_z, tails_c = [], []
+        for pos, key, target, cov in zip(positions, panel.keys, panel.target,
+                                         panel.covariates):
+            n = len(target)
+            if n < L + h:
+                where = "" if key is None else f"Series {key!r}: "
+                raise ValueError(f"{where}Too few rows (n_samples={n}) for lookback={L} "
+                                 f"and {h} step(s) ahead; need at least {L + h}.")
+            z, c = self._scale(target, pos), self._scale_covariates(cov, pos)
+            blocks.append(_channels(z, c))
+            starts = offset + np.arange(n - L - h + 1)
+            n_valid = int(np.ceil(self.validation_fraction * len(starts))) if early_stopping else 0
+            # Leave a gap of h - 1 windows so no training target falls in the
+            # validation period.
+            train_starts.append(starts[:max(len(starts) - n_valid - (h - 1 if n_valid else 0), 0)])
+            valid_starts.append(starts[len(starts) - n_valid:] if n_valid else starts[:0])
+            tails_z.append(z[-L:])
+            tails_c.append(c[-L:])
+            offset += n
+        train_starts, valid_starts = np.concatenate(train_starts), np.concatenate(valid_starts)
+        if len(train_starts) == 0:
+            raise ValueError("No training windows are left after setting aside "
+                             f"validation_fraction={self.validation_fraction} for early "
+                             "stopping; use more rows, a smaller lookback, or "
+                             "early_stopping=False.")
+        # The end of the latest data fitted is where forecasts start.
+        if reset:
+            self.tail_target_ = np.zeros((len(self.series_ids_), L), dtype=np.float32)
+            self.tail_covariates_ = np.zeros((len(self.series_ids_), L, len(self.covariates_)),
+                                             dtype=np.float32)
+            self._index_info = [None] * len(self.series_ids_)
+        self.tail_target_[positions] = np.stack(tails_z)
+        self.tail_covariates_[positions] = np.stack(tails_c)
+        for pos, index in zip(positions, panel.index):
+            self._index_info[pos] = _index_info(index)
+        series = torch.from_numpy(np.concatenate(blocks).astype(np.float32)).to(device)
+
+        def dataset(starts):
+            return WindowDataset(series, series[:, 0], torch.from_numpy(starts).to(device),
+                                 L, h)
+
+        return dataset(train_starts), (dataset(valid_starts) if len(valid_starts) else None)
+
+    def _train_horizon(self):
+        return self.horizon if self.strategy == "direct" else 1
+
+    def _fit_scaling(self, panel):
+        self.series_ids_ = np.array(panel.keys, dtype=object)
+        self.quantiles_ = np.asarray(self.quantiles, dtype=np.float64)
+        if self.loss == "quantile" and (self.quantiles_.ndim != 1 or len(self.quantiles_) == 0
+                                        or not ((self.quantiles_ > 0) & (self.quantiles_ < 1)).all()):
+            raise ValueError("quantiles must be a non-empty list of numbers strictly between "
+                             f"0 and 1; got {self.quantiles!r}.")
+        centers, scales, cov_means, cov_scales, naive = [], [], [], [], []
+        for target, cov in zip(panel.target, panel.covariates):
+            if self.loss == "poisson":
+                if (target < 0).any():
+                    raise ValueError("loss='poisson' needs a non-negative target.")
+                center, scale = 0.0, target.mean()
+            else:
+                center, scale = target.mean(), target.std()
+            if not self.scale_inputs:
+                center, scale = (0.0, 1.0)
+            centers.append(center)
+            scales.append(scale if scale > 0 else 1.0)
+            mean, std = cov.mean(axis=0), cov.std(axis=0)
+            cov_means.append(mean if self.scale_inputs else np.zeros_like(mean))
+            cov_scales.append(np.where(std > 0, std, 1.0) if self.scale_inputs
+                              else np.ones_like(std))
+            naive.append(np.abs(np.diff(target)).mean() if len(target) > 1 else np.nan)
+        self.target_center_, self.target_scale_ = np.array(centers), np.array(scales)
+        self.covariate_mean_, self.covariate_scale_ = np.stack(cov_means), np.stack(cov_scales)
+        self.naive_mae_ = np.array(naive)
+
+    def _positions(self, keys):
+        lookup = {key: i for i, key in enumerate(self.series_ids_)}
+        unknown = [key for key in keys if key not in lookup]
+        if unknown:
+            raise ValueError(f"Series {unknown} were not seen in fit; the forecaster needs "
+                             "a series' history to forecast it.")
+        return np.array([lookup[key] for key in keys], dtype=np.int64)
+
+    def _scale(self, target, pos):
+        return (target - self.target_center_[pos]) / self.target_scale_[pos]
+
+    def _unscale(self, z, pos):
+        return np.asarray(z, dtype=np.float64) * self.target_scale_[pos] + self.target_center_[pos]
+
+    def _scale_covariates(self, cov, pos):
+        return (cov - self.covariate_mean_[pos]) / self.covariate_scale_[pos]
+
+    def _build_module(self):
+        n_quantiles = len(self.quantiles_) if self.loss == "quantile" else None
+        return ForecastNet(1 + len(self.covariates_), self._train_horizon(),
+                           n_quantiles=n_quantiles, level=self.level,
+                           link="log" if self.loss == "poisson" else "identity",
+                           cell=self._cell_type(), hidden_size=self.hidden_size,
+                           num_layers=self.num_layers, dropout=self.dropout,
+                           bidirectional=self.bidirectional, pooling=self.pooling)
+
+    def _criterion(self):
+        return _LOSSES[self.loss]
+
+    def _make_engine(self, device, settings):
+        if self.loss == "poisson":
+            settings = {**settings, "criterion__log_input": False}
+        elif self.loss == "quantile":
+            settings = {**settings, "criterion__quantiles": self.quantiles_.tolist()}
+        return super()._make_engine(device, settings)
+
+    # ---------------------------------------------------------------- prediction
+    def _median_index(self):
+        return int(np.argmin(np.abs(self.quantiles_ - 0.5)))
+
+    def _predict_panel(self, X):
+        check_is_fitted(self)
+        panel = self._parse(X, None, fitting=False)
+        positions = self._positions(panel.keys)
+        covariates = [self._scale_covariates(c, p) for c, p in zip(panel.covariates, positions)]
+        scaled = self._rollout(positions, covariates, [len(r) for r in panel.rows])
+        return panel, [self._unscale(f, p) for f, p in zip(scaled, positions)]
+
+    def _rollout(self, positions, covariates, steps):
+        """Scaled forecasts of ``steps[i]`` steps for series ``positions[i]``.
+
+        All series advance together: a window per series per forward pass.
+        """
+        L, h, m = self.lookback, self._train_horizon(), max(steps)
+        stride = 1 if self.strategy == "recursive" else h
+        n_series, k = len(positions), len(self.covariates_)
+        z = np.zeros((n_series, L + m + h), dtype=np.float32)
+        c = np.zeros((n_series, L + m + h, k), dtype=np.float32)
+        z[:, :L] = self.tail_target_[positions]
+        c[:, :L] = self.tail_covariates_[positions]
+        for i, cov in enumerate(covariates):
+            c[i, L:L + len(cov)] = cov
+            c[i, L + len(cov):] = c[i, L + len(cov) - 1]  # unused padding
+        quantile = self.loss == "quantile"
+        q_out = np.zeros((n_series, m + h, len(self.quantiles_)), dtype=np.float32)
+        module = self.net_.module_
+        module.eval()
+        device = torch.device(self.net_.device)
+        with torch_threads(self.n_threads), torch.no_grad():
+            for start in range(0, m, stride):
+                window = np.concatenate([z[:, start:start + L, None],
+                                         c[:, start + 1:start + L + 1]], axis=2)
+                out = module(torch.from_numpy(window).to(device)).cpu().numpy()
+                if quantile:
+                    q_out[:, start:start + stride] = out[:, :stride]
+                    out = out[..., self._median_index()]
+                z[:, L + start:L + start + stride] = out[:, :stride]
+        if quantile:
+            return [q_out[i, :s] for i, s in enumerate(steps)]
+        return [z[i, L:L + s] for i, s in enumerate(steps)]
+
+    def _assemble(self, X, panel, values, name):
+        n = sum(len(r) for r in panel.rows)
+        shape = (n,) + values[0].shape[1:]
+        out = np.empty(shape)
+        for rows, v in zip(panel.rows, values):
+            out[rows] = v
+        if isinstance(X, (pd.DataFrame, pd.Series)):
+            if out.ndim == 2:
+                return pd.DataFrame(out, index=X.index, columns=name)
+            return pd.Series(out, index=X.index, name=name)
+        return out
+
+    def _future_index(self, pos, steps):
+        kind, last, step = self._index_info[pos]
+        if kind == "datetime":
+            if step is None:
+                raise ValueError("The time index has no frequency that pandas can infer; "
+                                 "give X a DatetimeIndex with a freq to use forecast().")
+            return pd.date_range(start=last, periods=steps + 1, freq=step)[1:]
+        if kind == "period":
+            return pd.period_range(start=last, periods=steps + 1, freq=step)[1:]
+        return pd.Index(last + step * np.arange(1, steps + 1))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _channels(z, c):
+    """Rows ``[z_j, c_{j+1}]``: each step carries the covariates of the step after
+    it, so a window ending at ``t - 1`` sees the covariates of the forecast step
+    ``t``. The last row's covariates are unknown and never used in training."""
+    block = np.zeros((len(z), 1 + c.shape[1]))
+    block[:, 0] = z
+    block[:-1, 1:] = c[1:]
+    return block
+
+
+def _check_time_order(index, key):
+    where = "" if key is None else f" of series {key!r}"
+    if not index.is_unique:
+        dup = index[index.duplicated()][0]
+        raise ValueError(f"The time index{where} has duplicated time stamps (e.g. {dup!r}); "
+                         "rows must be consecutive time steps.")
+    if not index.is_monotonic_increasing:
+        raise ValueError(f"The time index{where} is not sorted; sort the rows by time "
+                         "first (rows must be consecutive time steps).")
+
+
+def _index_info(index):
+    """What forecast() needs to extend ``index``: (kind, last value, step/freq)."""
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        return "datetime", index[-1], freq
+    if isinstance(index, pd.PeriodIndex):
+        return "period", index[-1], index.freq
+    if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
+        step = index[-1] - index[-2] if len(index) >= 2 else 1
+        return "number", index[-1], step
+    return "position", len(index) - 1, 1
+
+
+_DOC = """{summary}
+
+    Fits a global recurrent network on windows of ``lookback`` steps cut from
+    one or several series *inside* ``fit``, so that under ``TimeSeriesSplit``
+    a fold never sees its own future. Each window step carries the target
+    and the covariates of the following step, so a forecast for step ``t``
+    uses the target up to ``t - 1`` and the covariates of step ``t`` (taken
+    from the rows passed to ``predict``). Target and covariates are
+    standardised per series inside the estimator; forecasts come back in the
+    original units.
+
+    Parameters
+    ----------{cell}
+    target : str or None, default=None
+        The column of a DataFrame ``X`` to forecast; the other numeric columns
+        (but ``series_id``) are covariates. None: the target is ``y`` (or ``X``
+        itself when ``X`` is a Series).
+    lookback : int, default=8
+        Past steps the network reads for each forecast.
+    horizon : int, default=1
+        Steps forecast at once by the "direct" strategy, and the default
+        number of steps of ``forecast()``.
+    strategy : {{"recursive", "direct"}}, default="recursive"
+        "recursive" trains one-step forecasts and feeds them back;
+        "direct" forecasts ``horizon`` steps from one window.
+    series_id : str or None, default=None
+        Column naming the series of each row (long format): one global model
+        across series, with per-series scaling.
+    level : bool, default=True
+        Express each window relative to its level (its last value; with
+        ``loss="poisson"`` its mean, multiplicatively), so the network learns
+        changes and an untrained network forecasts "no change". This handles
+        trends and series of different levels.
+    loss : {{"squared_error", "absolute_error", "poisson", "quantile"}}, default="squared_error"
+        "poisson" suits counts (log link, non-negative target);
+        "quantile" trains one output per entry of ``quantiles`` with the
+        pinball loss (see ``predict_quantiles``).
+    quantiles : array-like of float, default=(0.1, 0.5, 0.9)
+        Quantiles for ``loss="quantile"``; ``predict`` returns the one
+        nearest 0.5.
+    hidden_size, num_layers, dropout, bidirectional, pooling, max_epochs, \
+batch_size, lr, optimizer, weight_decay, clip_grad_norm, patience, tol, \
+scale_inputs, warm_start, random_state, device, n_threads, verbose
+        As for :class:`~sklearn_rnn.RNNRegressor`.
+    early_stopping : bool, default=True
+        Hold out the last ``validation_fraction`` of each series' windows
+        (in time, with a gap of ``horizon - 1`` windows) and stop when their
+        loss stops improving; keep the best epoch.
+    validation_fraction : float, default=0.1
+        Share of the windows held out for early stopping.
+
+    Attributes
+    ----------
+    series_ids_ : ndarray
+        The series seen in fit (``[None]`` for a single series).
+    covariates_ : list
+        Covariate columns (names, or positions for array input).
+    target_center_, target_scale_ : ndarray of shape (n_series,)
+        Per-series target scaling.
+    covariate_mean_, covariate_scale_ : ndarray of shape (n_series, n_covariates)
+        Per-series covariate scaling.
+    naive_mae_ : ndarray of shape (n_series,)
+        In-sample mean absolute error of the naive one-step forecast, the
+        scale of :func:`~sklearn_rnn.metrics.mase_scorer`.
+    tail_target_, tail_covariates_ : ndarray
+        The last ``lookback`` scaled steps of each series, where forecasts
+        start.
+    n_iter_, history_, net_
+        As for :class:`~sklearn_rnn.RNNRegressor`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_rnn import {name}
+    >>> t = np.arange(120)
+    >>> df = pd.DataFrame({{"y": np.sin(t / 4) + t / 50}},
+    ...                   index=pd.date_range("2000-01", periods=120, freq="MS"))
+    >>> fc = {name}({args}target="y", lookback=12, hidden_size=16, max_epochs=20,
+    ...     random_state=0).fit(df)
+    >>> fc.forecast(3).index[0]
+    Timestamp('2010-01-01 00:00:00')
+"""
+
+
+class RNNForecaster(_BaseForecaster):
+    __doc__ = _DOC.format(summary="Recurrent forecaster on a choice of cell.",
+                          name="RNNForecaster", args='cell="gru", ', cell="""
+    cell : {"elman", "lstm", "gru"}, default="lstm"
+        The recurrent cell.""")
+
+    _parameter_constraints = {**_BaseForecaster._parameter_constraints,
+                              "cell": [StrOptions(set(RNN_CELLS))]}
+
+    def __init__(self, cell="lstm", *, target=None, lookback=8, horizon=1,
+                 strategy="recursive", series_id=None, level=True, loss="squared_error",
+                 quantiles=(0.1, 0.5, 0.9), hidden_size=64, num_layers=1, dropout=0.0,
+                 bidirectional=False, pooling="last", max_epochs=100, batch_size=64, lr=1e-3,
+                 optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
+                 early_stopping=True, validation_fraction=0.1, patience=10, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0):
+        self.cell = cell
+        super().__init__(
+            target=target, lookback=lookback, horizon=horizon, strategy=strategy,
+            series_id=series_id, level=level, loss=loss, quantiles=quantiles,
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
+            bidirectional=bidirectional, pooling=pooling, max_epochs=max_epochs,
+            batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, patience=patience, tol=tol,
+            scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
+            device=device, n_threads=n_threads, verbose=verbose)
+
+
+class LSTMForecaster(_BaseForecaster):
+    __doc__ = _DOC.format(summary="Recurrent forecaster on an LSTM network.",
+                          name="LSTMForecaster", args="", cell="")
+    _cell = "lstm"
