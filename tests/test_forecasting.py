@@ -1,0 +1,241 @@
+"""Behaviour of the forecasters: leakage safety, indexes, covariates, several series."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+
+from sklearn_rnn import LSTMForecaster, RNNForecaster
+from sklearn_rnn._engine import WindowDataset
+from sklearn_rnn.metrics import (mase_scorer, mean_absolute_scaled_error,
+                                 naive_forecast)
+
+FAST = dict(hidden_size=8, max_epochs=5, batch_size=32, random_state=0)
+
+
+def monthly(n=120, seed=0, level=0.0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = level + np.sin(t / 3) + 0.02 * t + 0.05 * rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x": np.cos(t / 5)},
+                        index=pd.date_range("2000-01-01", periods=n, freq="MS"))
+
+
+# ---------------------------------------------------------------- leakage
+def test_predict_never_reads_the_target_of_its_rows():
+    df = monthly()
+    fc = LSTMForecaster(target="y", lookback=6, **FAST).fit(df.iloc[:100])
+    future = df.iloc[100:]
+    peeked = future.assign(y=future["y"] * 100)
+    np.testing.assert_array_equal(fc.predict(future), fc.predict(peeked))
+    np.testing.assert_array_equal(fc.predict(future), fc.predict(future.drop(columns="y")))
+
+
+def test_time_series_split_folds_never_see_their_future():
+    """Changing rows after a fold's test rows must not change that fold's score."""
+    df = monthly(n=100)
+    cv = TimeSeriesSplit(3)
+    fc = LSTMForecaster(target="y", lookback=6, **FAST)
+    scores = cross_val_score(fc, df, cv=cv)
+    changed = df.copy()
+    changed.iloc[75:, 0] = changed.iloc[75:, 0] * 5 + 10   # the last fold's rows
+    changed_scores = cross_val_score(fc, changed, cv=cv)
+    np.testing.assert_array_equal(scores[:2], changed_scores[:2])
+    assert scores[2] != changed_scores[2]
+
+
+# ---------------------------------------------------------------- indexes
+@pytest.mark.parametrize("index, expected", [
+    (pd.date_range("2000-01-01", periods=40, freq="MS"),
+     pd.date_range("2003-05-01", periods=3, freq="MS")),
+    (pd.period_range("1980", periods=40, freq="Y"), pd.period_range("2020", periods=3, freq="Y")),
+    (pd.RangeIndex(40), pd.Index([40, 41, 42])),
+    (pd.Index(np.arange(1979, 2019, 1)), pd.Index([2019, 2020, 2021])),
+])
+def test_forecast_extends_the_index(index, expected):
+    series = pd.Series(np.sin(np.arange(40) / 3), index=index, name="rate")
+    fc = LSTMForecaster(lookback=4, horizon=3, **FAST).fit(series)
+    out = fc.forecast()
+    assert out.name == "rate"
+    assert len(out) == 3
+    assert list(out.index) == list(expected)
+    assert len(fc.forecast(7)) == 7
+
+
+def test_datetime_index_without_frequency_cannot_be_extended():
+    index = pd.DatetimeIndex(["2000-01-01", "2000-01-02", "2000-01-05", "2000-01-09",
+                              "2000-01-10", "2000-01-20", "2000-02-01"])
+    fc = LSTMForecaster(lookback=2, early_stopping=False, **{**FAST}).fit(
+        pd.Series(np.arange(7.0), index=index))
+    with pytest.raises(ValueError, match="frequency"):
+        fc.forecast()
+
+
+# ---------------------------------------------------------------- chaining
+@pytest.mark.parametrize("strategy", ["recursive", "direct"])
+def test_predict_chains_beyond_the_horizon(strategy):
+    df = monthly()
+    fc = RNNForecaster(cell="gru", target="y", lookback=6, horizon=3, strategy=strategy,
+                       **FAST).fit(df.iloc[:100])
+    pred = fc.predict(df.iloc[100:])
+    assert len(pred) == 20 and pred.index.equals(df.index[100:])
+    assert np.isfinite(pred).all()
+    # The first rows are the forecast from the end of the fitted data.
+    fc_plain = clone(fc).set_params(target=None).fit(df["y"].iloc[:100])
+    np.testing.assert_allclose(fc_plain.forecast(3).to_numpy(), fc_plain.predict(
+        df["y"].iloc[100:103]).to_numpy())
+
+
+def test_recursive_forecaster_learns_a_seasonal_series():
+    df = monthly(n=240)
+    fc = LSTMForecaster(target="y", lookback=12, hidden_size=16, lr=1e-2, max_epochs=60,
+                        random_state=0).fit(df.iloc[:216].drop(columns="x"))
+    assert fc.score(df.iloc[216:].drop(columns="x")) > 0.8
+
+
+# ---------------------------------------------------------------- covariates
+def test_covariates_of_the_forecast_step_are_used():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)
+    df = pd.DataFrame({"y": 2 * x + 0.01 * rng.normal(size=400), "x": x})
+    fc = LSTMForecaster(target="y", lookback=4, hidden_size=16, lr=1e-2, max_epochs=60,
+                        level=False, random_state=0).fit(df.iloc[:350])
+    future = df.iloc[350:]
+    assert fc.score(future) > 0.9
+    moved = fc.predict(future.assign(x=future["x"] + 1))
+    assert np.mean(moved - fc.predict(future)) > 1.0
+
+
+def test_xy_form_matches_dataframe_form():
+    df = monthly(n=80)
+    a = LSTMForecaster(target="y", lookback=5, **FAST).fit(df)
+    b = LSTMForecaster(lookback=5, **FAST).fit(df[["x"]].to_numpy(), df["y"].to_numpy())
+    future = monthly(n=90).iloc[80:]
+    np.testing.assert_allclose(a.predict(future).to_numpy(),
+                               b.predict(future[["x"]].to_numpy()), rtol=1e-5)
+
+
+# ---------------------------------------------------------------- several series
+def long_panel(n=60):
+    frames = []
+    for key, level in [("A", 10.0), ("B", 1000.0), ("C", -5.0)]:
+        t = np.arange(n)
+        frames.append(pd.DataFrame({"year": 1950 + t, "state": key,
+                                    "rate": level + level / 10 * np.sin(t / 4)}))
+    return pd.concat(frames).set_index("year")
+
+
+def test_several_series_one_global_model():
+    panel = long_panel()
+    train = panel[panel.index < 2000]
+    fc = LSTMForecaster(target="rate", series_id="state", lookback=6, horizon=4,
+                        **FAST).fit(train)
+    assert list(fc.series_ids_) == ["A", "B", "C"]
+    out = fc.forecast()
+    assert out.index.names == ["state", "time"]
+    assert list(out.loc["B"].index) == [2000, 2001, 2002, 2003]
+    # Per-series scaling: each series is forecast in its own units.
+    for key, level in [("A", 10.0), ("B", 1000.0), ("C", -5.0)]:
+        assert np.all(np.abs(out.loc[key] - level) < abs(level) / 2)
+    # predict aligns forecasts with the rows it is given, series interleaved by year.
+    future = panel[panel.index >= 2000].reset_index().sort_values(["year", "state"])
+    future = future.set_index("year")
+    pred = fc.predict(future)
+    assert pred.index.equals(future.index)
+    b_rows = (future["state"] == "B").to_numpy()
+    assert np.all(np.abs(pred[b_rows] - 1000) < 500)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        fc.predict(future.assign(state=future["state"].replace("B", "Z")))
+
+
+def test_untrained_level_relative_forecaster_forecasts_no_change():
+    """With level=True an untrained network starts from the naive forecast, in units."""
+    series = pd.Series(1000 + 0.5 * np.sin(np.arange(50)), name="y")
+    fc = LSTMForecaster(lookback=5, horizon=3, strategy="direct", max_epochs=1, lr=1e-6,
+                        early_stopping=False, random_state=0).fit(series)
+    np.testing.assert_allclose(fc.forecast(), series.iloc[-1], atol=1.0)
+
+
+# ---------------------------------------------------------------- losses
+def test_poisson_forecasts_counts():
+    rng = np.random.default_rng(0)
+    counts = pd.Series(rng.poisson(5 + 3 * np.sin(np.arange(150) / 4)), name="count",
+                       dtype=float)
+    fc = LSTMForecaster(loss="poisson", lookback=8, **FAST).fit(counts)
+    assert (fc.forecast(5) > 0).all()
+    with pytest.raises(ValueError, match="non-negative"):
+        LSTMForecaster(loss="poisson", **FAST).fit(-counts)
+
+
+def test_quantile_forecasts_give_intervals():
+    rng = np.random.default_rng(0)
+    series = pd.Series(rng.normal(size=300), name="noise")
+    fc = LSTMForecaster(loss="quantile", quantiles=[0.1, 0.5, 0.9], lookback=4, level=False,
+                        hidden_size=8, max_epochs=40, lr=1e-2, random_state=0)
+    fc.fit(series.iloc[:250])
+    q = fc.predict_quantiles(series.iloc[250:])
+    assert list(q.columns) == [0.1, 0.5, 0.9]
+    assert (q[0.1] < q[0.9]).all()
+    inside = ((series.iloc[250:] > q[0.1]) & (series.iloc[250:] < q[0.9])).mean()
+    assert 0.6 < inside < 0.95
+    np.testing.assert_allclose(fc.predict(series.iloc[250:]), q[0.5])
+    with pytest.raises(ValueError, match="loss='quantile'"):
+        LSTMForecaster(**FAST).fit(series).predict_quantiles(series)
+
+
+# ---------------------------------------------------------------- sklearn tools
+def test_grid_search_and_cross_val_with_y_none():
+    df = monthly(n=100)
+    search = GridSearchCV(LSTMForecaster(target="y", **FAST),
+                          {"hidden_size": [4, 8], "lookback": [4, 8]}, cv=TimeSeriesSplit(3))
+    search.fit(df)
+    assert search.best_params_["lookback"] in (4, 8)
+    scores = cross_val_score(LSTMForecaster(target="y", lookback=4, **FAST), df,
+                             cv=TimeSeriesSplit(3), scoring=mase_scorer)
+    assert np.all(scores < 0)
+
+
+def test_metrics_against_hand_computed_values():
+    assert list(naive_forecast([1, 2, 3], 2)) == [3, 3]
+    assert mean_absolute_scaled_error([4, 4], [5, 3], y_train=[1, 3, 5]) == 0.5
+    with pytest.raises(ValueError, match="constant"):
+        mean_absolute_scaled_error([1], [1], y_train=[2, 2, 2])
+
+
+# ---------------------------------------------------------------- windows
+def test_window_dataset_matches_explicit_windows():
+    series = torch.arange(40, dtype=torch.float32).reshape(20, 2)
+    starts = torch.tensor([0, 3, 10])
+    x, y = WindowDataset(series, series[:, 0], starts, lookback=4, horizon=2).batch(
+        torch.tensor([2, 0]))
+    torch.testing.assert_close(x[0], series[10:14])
+    torch.testing.assert_close(x[1], series[0:4])
+    torch.testing.assert_close(y, torch.stack([series[14:16, 0], series[4:6, 0]]))
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input_gets_clear_errors():
+    df = monthly(n=30)
+    with pytest.raises(ValueError, match="too few rows|Too few rows"):
+        LSTMForecaster(target="y", lookback=40, **FAST).fit(df)
+    with pytest.raises(ValueError, match="target='rate' is not a column"):
+        LSTMForecaster(target="rate", **FAST).fit(df)
+    with pytest.raises(ValueError, match="NaN"):
+        LSTMForecaster(target="y", **FAST).fit(df.assign(y=df["y"].where(df.index.month != 3)))
+    with pytest.raises(ValueError, match="not sorted"):
+        LSTMForecaster(target="y", **FAST).fit(df.iloc[::-1])
+    with pytest.raises(ValueError, match="duplicated"):
+        LSTMForecaster(target="y", **FAST).fit(pd.concat([df.iloc[:20], df.iloc[15:]]))
+    with pytest.raises(TypeError, match=r"\['kind'\]"):
+        LSTMForecaster(target="y", **FAST).fit(df.assign(kind="a"))
+    with pytest.raises(ValueError, match="y must then be None"):
+        LSTMForecaster(target="y", **FAST).fit(df, df["y"])
+    fc = LSTMForecaster(target="y", lookback=4, **FAST).fit(df)
+    with pytest.raises(ValueError, match="covariates"):
+        fc.forecast()
+    with pytest.raises(ValueError, match="covariate columns"):
+        fc.predict(df.drop(columns="x"))
+    with pytest.raises(ValueError, match="'strategy' parameter"):
+        LSTMForecaster(target="y", strategy="mimo", **FAST).fit(df)
