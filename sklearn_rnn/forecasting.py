@@ -91,8 +91,52 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y=None):
-        """Train one epoch on ``X`` (initialising on the first call). Returns ``self``."""
+        """Train one epoch on ``X`` (initialising on the first call), without early
+        stopping, and start forecasts after ``X``'s rows. To move the forecast
+        origin without training, use ``update``. Returns ``self``."""
         return self._fit(X, y, incremental=True)
+
+    def update(self, X, y=None):
+        """Append observed steps after the fitted data, without training.
+
+        Forecasts (``predict``, ``forecast``) then start after these rows:
+        the way to move the forecast origin day by day without the drift of
+        refitting. ``X`` takes the same forms as in ``fit`` and must hold the
+        observed target values.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        panel = self._parse(X, y, fitting=False)
+        if any(t is None or not np.isfinite(t).all() for t in panel.target):
+            raise ValueError("update needs the observed target values of its rows (no "
+                             "NaN): give X with the target column, or y.")
+        positions = self._positions(panel.keys)
+        self._advance_origin(
+            positions,
+            [self._scale(t, p) for t, p in zip(panel.target, positions)],
+            [self._scale_covariates(c, p) for c, p in zip(panel.covariates, positions)],
+            panel.index)
+        return self
+
+    def _advance_origin(self, positions, targets, covariates, indexes):
+        """Make the end of these scaled rows the point forecasts start from."""
+        L = self.lookback
+        for pos, z, c, index in zip(positions, targets, covariates, indexes):
+            info = self._index_info[pos]
+            if info is not None and info[0] != "position" and not index[0] > info[1]:
+                raise ValueError(f"The new rows start at {index[0]!r}, not after the end "
+                                 f"of the data already seen ({info[1]!r}).")
+            self.tail_target_[pos] = np.concatenate([self.tail_target_[pos], z])[-L:]
+            self.tail_covariates_[pos] = np.concatenate([self.tail_covariates_[pos], c])[-L:]
+            new = _index_info(index)
+            if info is not None and len(index) < 3 and new[0] == info[0]:
+                new = (new[0], new[1], info[2])  # too short to infer a step: keep the old one
+            if new[0] == "position" and info is not None:
+                new = ("position", info[1] + len(index), 1)
+            self._index_info[pos] = new
 
     def predict(self, X):
         """Forecast one value per row of ``X``, the steps after the fitted data.
@@ -157,13 +201,15 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 forecast = forecast[:, self._median_index()]
             values.append(self._unscale(forecast, pos))
             index.append(self._future_index(pos, steps))
+        time_name = self._time_name if self._time_name is not None else "time"
         if self.series_id is None:
-            return pd.Series(values[0], index=index[0], name=self._target_name())
+            return pd.Series(values[0], index=index[0].rename(self._time_name),
+                             name=self._target_name())
         keys = np.repeat(self.series_ids_, steps)
         return pd.Series(np.concatenate(values), name=self._target_name(),
                          index=pd.MultiIndex.from_arrays(
                              [keys, np.concatenate([np.asarray(i) for i in index])],
-                             names=[self.series_id, "time"]))
+                             names=[self.series_id, time_name]))
 
     def score(self, X, y=None, sample_weight=None):
         """R^2 of ``predict(X)`` against the target's values in ``X`` (or ``y``)."""
@@ -297,8 +343,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             # validation period.
             train_starts.append(starts[:max(len(starts) - n_valid - (h - 1 if n_valid else 0), 0)])
             valid_starts.append(starts[len(starts) - n_valid:] if n_valid else starts[:0])
-            tails_z.append(z[-L:])
-            tails_c.append(c[-L:])
+            tails_z.append(z)
+            tails_c.append(c)
             offset += n
         train_starts, valid_starts = np.concatenate(train_starts), np.concatenate(valid_starts)
         if len(train_starts) == 0:
@@ -306,16 +352,15 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                              f"validation_fraction={self.validation_fraction} for early "
                              "stopping; use more rows, a smaller lookback, or "
                              "early_stopping=False.")
-        # The end of the latest data fitted is where forecasts start.
         if reset:
             self.tail_target_ = np.zeros((len(self.series_ids_), L), dtype=np.float32)
             self.tail_covariates_ = np.zeros((len(self.series_ids_), L, len(self.covariates_)),
                                              dtype=np.float32)
             self._index_info = [None] * len(self.series_ids_)
-        self.tail_target_[positions] = np.stack(tails_z)
-        self.tail_covariates_[positions] = np.stack(tails_c)
-        for pos, index in zip(positions, panel.index):
-            self._index_info[pos] = _index_info(index)
+            self._time_name = panel.index[0].name
+        for pos in positions:  # fitted rows replace the old origin, they don't extend it
+            self._index_info[pos] = None
+        self._advance_origin(positions, tails_z, tails_c, panel.index)
         series = torch.from_numpy(np.concatenate(blocks).astype(np.float32)).to(device)
 
         def dataset(starts):
@@ -523,7 +568,9 @@ _DOC = """{summary}
         number of steps of ``forecast()``.
     strategy : {{"recursive", "direct"}}, default="recursive"
         "recursive" trains one-step forecasts and feeds them back;
-        "direct" forecasts ``horizon`` steps from one window.
+        "direct" forecasts ``horizon`` steps from one window. A direct window
+        sees the covariates of the first step it forecasts only; the
+        covariates of its later steps are not used.
     series_id : str or None, default=None
         Column naming the series of each row (long format): one global model
         across series, with per-series scaling.

@@ -134,7 +134,7 @@ def test_several_series_one_global_model():
                         **FAST).fit(train)
     assert list(fc.series_ids_) == ["A", "B", "C"]
     out = fc.forecast()
-    assert out.index.names == ["state", "time"]
+    assert out.index.names == ["state", "year"]
     assert list(out.loc["B"].index) == [2000, 2001, 2002, 2003]
     # Per-series scaling: each series is forecast in its own units.
     for key, level in [("A", 10.0), ("B", 1000.0), ("C", -5.0)]:
@@ -156,6 +156,24 @@ def test_untrained_level_relative_forecaster_forecasts_no_change():
     fc = LSTMForecaster(lookback=5, horizon=3, strategy="direct", max_epochs=1, lr=1e-6,
                         early_stopping=False, random_state=0).fit(series)
     np.testing.assert_allclose(fc.forecast(), series.iloc[-1], atol=1.0)
+
+
+def test_update_moves_the_origin_without_training():
+    df = monthly()
+    fc = LSTMForecaster(target="y", lookback=6, **FAST).fit(df.iloc[:100].drop(columns="x"))
+    weights = [p.detach().clone() for p in fc.net_.module_.parameters()]
+    refit = clone(fc).fit(df.iloc[:110].drop(columns="x"))
+    fc.update(df.iloc[100:110].drop(columns="x"))
+    assert all(torch.equal(a, b) for a, b in zip(weights, fc.net_.module_.parameters()))
+    assert fc.forecast(2).index[0] == df.index[110]
+    # Same origin as a model fitted on the longer data: the same window is read.
+    np.testing.assert_allclose(fc.tail_target_ * fc.target_scale_[0] + fc.target_center_[0],
+                               refit.tail_target_ * refit.target_scale_[0]
+                               + refit.target_center_[0], rtol=1e-5)
+    with pytest.raises(ValueError, match="not after the end"):
+        fc.update(df.iloc[105:112].drop(columns="x"))
+    with pytest.raises(ValueError, match="observed target"):
+        fc.update(df.iloc[110:112].drop(columns=["x", "y"]))
 
 
 # ---------------------------------------------------------------- losses
