@@ -91,6 +91,23 @@ CONFIGS = {
     "last_lr3e-3_noES_e200": dict(pooling="last", lr=3e-3, early_stopping=False,
                                   patience=20, max_epochs=200),
     "gru_max_lr3e-3": dict(cell="gru", pooling="max", lr=3e-3),
+    # Stage 3: around the best of stage 2 (max pooling, lr 3e-3, batch 16,
+    # patience 20, 200 epochs), one factor at a time.
+    **{f"{name}_b16_pat20_e200": dict(delta, batch_size=16, patience=20, max_epochs=200)
+       for name, delta in {
+           "max_lr3e-3_noES": dict(pooling="max", lr=3e-3, early_stopping=False),
+           "max_lr1e-2": dict(pooling="max", lr=1e-2),
+           "max_lr1e-3": dict(pooling="max", lr=1e-3),
+           "mean_lr3e-3": dict(pooling="mean", lr=3e-3),
+           "last_lr3e-3": dict(pooling="last", lr=3e-3),
+           "max_lr3e-3_clip1": dict(pooling="max", lr=3e-3, clip_grad_norm=1.0),
+           "max_lr3e-3_noscale": dict(pooling="max", lr=3e-3, scale_inputs=False),
+           "max_lr3e-3_h128": dict(pooling="max", lr=3e-3, hidden_size=128),
+           "gru_max_lr3e-3": dict(cell="gru", pooling="max", lr=3e-3),
+           "elman_max_lr3e-3": dict(cell="elman", pooling="max", lr=3e-3),
+           "gru_max_lr3e-3_clip1": dict(cell="gru", pooling="max", lr=3e-3,
+                                        clip_grad_norm=1.0),
+       }.items()},
 }
 QUICK = dict(datasets=["ItalyPowerDemand", "GunPoint"], configs=["base", "mean"],
              seeds=[0], max_epochs=5)
@@ -159,54 +176,44 @@ def _key(r):
 
 
 def report(results, datasets, configs, nn_here):
-    """Markdown tables: mean test accuracy (then epochs, seconds) per dataset x config."""
-    def cell(ds, cfg, field, fmt):
-        vals = [r[field] for r in results if r["dataset"] == ds and r["config"] == cfg]
-        if not vals:
-            return "", None
-        mean = float(np.mean(vals))
-        text = fmt.format(mean)
-        if field == "accuracy" and len(vals) > 1:
-            text += f" ±{np.std(vals):.2f}"
-        return text, mean
-
-    lines = []
-    for field, title, fmt in [("accuracy", "Test accuracy (mean ± sd over seeds)", "{:.3f}"),
-                              ("n_iter", "Epochs run (n_iter_)", "{:.0f}"),
-                              ("seconds", "Fit seconds (1 thread)", "{:.1f}")]:
-        lines.append(f"**{title}**\n")
-        extra = ["chance", "1-NN ED (archive)", "1-NN ED (here)"] if field == "accuracy" else []
-        lines.append("| dataset | " + " | ".join(extra + configs) + " |")
-        lines.append("|---" * (1 + len(extra) + len(configs)) + "|")
-        column_means = {c: [] for c in configs}
-        for ds in datasets:
-            row = [ds]
-            if field == "accuracy":
-                chance = [r["chance"] for r in results if r["dataset"] == ds]
-                row += [f"{chance[0]:.3f}" if chance else "",
-                        f"{DATASETS[ds][1]:.3f}", f"{nn_here[ds]:.3f}"]
-            for c in configs:
-                text, mean = cell(ds, c, field, fmt)
-                row.append(text)
-                column_means[c].append(mean)
-            lines.append("| " + " | ".join(row) + " |")
-        row = ["**mean**"]
-        if field == "accuracy":
-            row += ["", f"{np.mean([DATASETS[d][1] for d in datasets]):.3f}",
-                    f"{np.mean([nn_here[d] for d in datasets]):.3f}"]
-        for c in configs:
-            vals = column_means[c]
-            row.append(fmt.format(np.mean(vals)) if vals and None not in vals else "")
+    """One markdown table: a row per configuration (test accuracy per dataset, mean
+    ± sd over the seeds run), under reference rows for chance and 1-NN."""
+    short = {"ItalyPowerDemand": "ItalyPower", "JapaneseVowels": "JapVowels"}
+    head = ["configuration", "seeds"] + [short.get(d, d) for d in datasets] + [
+        "mean acc", "mean epochs", "fit s (sum)"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    chance = {d: next((r["chance"] for r in results if r["dataset"] == d), np.nan)
+              for d in datasets}
+    for label, values in [("majority class", chance),
+                          ("1-NN ED (archive)", {d: DATASETS[d][1] for d in datasets}),
+                          ("1-NN ED (here)", nn_here)]:
+        row = [label, ""] + [f"{values[d]:.3f}" for d in datasets]
+        lines.append("| " + " | ".join(row + [f"{np.mean(list(values.values())):.3f}",
+                                              "", ""]) + " |")
+    for c in configs:
+        rows = [r for r in results if r["config"] == c]
+        if not rows:
+            continue
+        row = [f"`{c}`", str(len({r["seed"] for r in rows}))]
+        means = []
+        for d in datasets:
+            acc = [r["accuracy"] for r in rows if r["dataset"] == d]
+            means.append(np.mean(acc) if acc else np.nan)
+            row.append("" if not acc else f"{np.mean(acc):.3f}"
+                       + (f" ±{np.std(acc):.2f}" if len(acc) > 1 else ""))
+        row += [f"**{np.mean(means):.3f}**" if not np.isnan(means).any() else "",
+                f"{np.mean([r['n_iter'] for r in rows]):.0f}",
+                f"{sum(r['seconds'] for r in rows) / len({r['seed'] for r in rows}):.0f}"]
         lines.append("| " + " | ".join(row) + " |")
-        lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS))
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0],
+                        help="with --report-only: the seeds to include")
     parser.add_argument("--max-epochs", type=int, default=None,
                         help="override every configuration's max_epochs")
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -216,6 +223,9 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 datasets, 2 configs, 5 epochs, no cache")
     parser.add_argument("--list", action="store_true", help="print configurations")
+    parser.add_argument("--report-only", action="store_true",
+                        help="fit nothing; tabulate the cache (every cached "
+                             "configuration unless --configs)")
     args = parser.parse_args()
 
     if args.list:
@@ -228,6 +238,8 @@ def main():
     else:
         datasets = args.datasets or list(DATASETS)
         configs = args.configs or ["base"]
+        if args.report_only and not args.configs:
+            configs = list(CONFIGS)
         seeds, max_epochs, cache = args.seeds, args.max_epochs, args.cache
 
     done = {}
@@ -237,8 +249,9 @@ def main():
     # Longest datasets first so the two workers finish together.
     order = sorted(datasets, key=lambda d: -{"OSULeaf": 6, "ArrowHead": 5, "GunPoint": 4,
                                              "BasicMotions": 3, "JapaneseVowels": 2}.get(d, 1))
-    todo = [(d, c, s) for c in configs for s in seeds for d in order
-            if max_epochs is not None or f"{d}|{c}|{s}" not in done]
+    todo = [] if args.report_only else [
+        (d, c, s) for c in configs for s in seeds for d in order
+        if max_epochs is not None or f"{d}|{c}|{s}" not in done]
     start = time.perf_counter()
     new = []
     # Unordered generator: every finished fit is written to the cache at once,

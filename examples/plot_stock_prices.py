@@ -199,8 +199,8 @@ if args.plot:
             label="LSTM on prices")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("log-return (bp)")
-    ax.set_title("Next-day return forecasts (the return model's grow as daily updates "
-                 "overfit)")
+    ax.set_title("Next-day return forecasts: a few basis points against daily moves of "
+                 "hundreds")
     ax.legend(fontsize=8)
     fig.tight_layout()
     args.output.parent.mkdir(parents=True, exist_ok=True)
