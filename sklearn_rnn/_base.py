@@ -45,7 +45,7 @@ class BaseNetEstimator(BaseEstimator):
         "bidirectional": ["boolean"],
         "pooling": [StrOptions(set(POOLINGS))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -65,10 +65,11 @@ class BaseNetEstimator(BaseEstimator):
     #: The recurrent cell of the named estimators; RNN* classes take ``cell``.
     _cell = None
 
+    # Defaults chosen by the UCR/UEA study in benchmarks/RESULTS.md.
     def __init__(self, *, hidden_size=64, num_layers=1, dropout=0.0,
-                 bidirectional=False, pooling="last", max_epochs=100, batch_size=64,
-                 lr=1e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
-                 early_stopping=True, validation_fraction=0.1, patience=10, tol=1e-4,
+                 bidirectional=False, pooling="max", max_epochs=200, batch_size="auto",
+                 lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
                  n_threads=1, verbose=0):
         self.hidden_size = hidden_size
@@ -105,6 +106,7 @@ class BaseNetEstimator(BaseEstimator):
         with torch_session(seed, device, self.n_threads):
             settings = dict(
                 max_epochs=1 if incremental else self.max_epochs,
+                batch_size=self._batch_size(len(train)),
                 train_split=None if valid is None else predefined_split(valid),
                 iterator_train__generator=torch.Generator().manual_seed(seed),
                 callbacks=self._callbacks(early_stopping),
@@ -122,6 +124,13 @@ class BaseNetEstimator(BaseEstimator):
         self.history_ = self._epoch_history()
         return self
 
+    def _batch_size(self, n_train):
+        """``"auto"``: n_train // 32 within [16, 128]. Small data sets get many steps
+        per epoch (batch 16 won the UCR study), large ones batches of 128 (speed)."""
+        if self.batch_size == "auto":
+            return int(np.clip(n_train // 32, 16, 128))
+        return self.batch_size
+
     def _cell_type(self):
         return getattr(self, "cell", self._cell)
 
@@ -132,7 +141,7 @@ class BaseNetEstimator(BaseEstimator):
         net = SequenceEngine(
             module=self._build_module(),
             criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],
-            lr=self.lr, batch_size=self.batch_size, device=str(device),
+            lr=self.lr, device=str(device),
             iterator_train=BatchSlicer, iterator_valid=BatchSlicer,
             iterator_train__shuffle=True, **optimizer_kwargs, **settings)
         return net.initialize()

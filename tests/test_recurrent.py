@@ -63,6 +63,20 @@ def test_classifier_separates_two_kinds(Est):
     assert (model.classes_[proba.argmax(axis=1)] == model.predict(X[90:])).all()
 
 
+@pytest.mark.parametrize("Est", [RNNClassifier, LSTMRegressor])
+def test_defaults_learn_without_tuning(Est):
+    """Only random_state is set: the defaults alone must learn a clear task."""
+    if Est is RNNClassifier:
+        X, y = two_kinds(n=160)
+        X_test, y_test = two_kinds(n=100, seed=1)
+    else:
+        X, y = sine_windows(n=300)
+        X_test, y_test = sine_windows(n=100, seed=1)
+    model = Est(random_state=0).fit(X, y)
+    assert model.n_iter_ < model.max_epochs  # early stopping ended it
+    assert model.score(X_test, y_test) > 0.9
+
+
 def test_multioutput_regression_and_dataframe_input():
     X, y = sine_windows(n=120)
     Y = np.column_stack([y, -y])
