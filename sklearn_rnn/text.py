@@ -1,0 +1,473 @@
+"""Word embeddings learnt inside ``fit``: word2vec skip-gram as a transformer."""
+
+import re
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from . import _word2vec
+from .utils import draw_seed, resolve_device
+
+_TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
+
+
+class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Word2vec skip-gram embeddings trained on your corpus, one row per document.
+
+    ``fit`` learns word vectors with skip-gram and negative sampling, as
+    word2vec and gensim's ``Word2Vec(sg=1)`` do: vocabulary scan with
+    ``min_count`` (and ``max_vocab_size``), frequent-word subsampling,
+    negatives drawn from the unigram distribution to the 0.75 power, a
+    shrinking window and a learning rate decaying linearly from ``lr`` to
+    ``min_lr``. ``transform`` turns each document into the mean (or sum, max,
+    TF-IDF-weighted mean) of its words' vectors, so the transformer sits in a
+    Pipeline or ColumnTransformer and is refitted on each training fold.
+
+    Parameters
+    ----------
+    vector_size : int, default=100
+        Dimension of the word vectors.
+    window : int, default=5
+        Largest distance between a word and its context; each position draws
+        an effective window from 1 to ``window``.
+    min_count : int, default=5
+        Words seen fewer times are dropped.
+    max_vocab_size : int or None, default=None
+        Keep only this many most frequent words.
+    sample : float, default=1e-3
+        Subsampling threshold: a word of corpus frequency ``f`` is kept with
+        probability ``(sqrt(f / sample) + 1) * sample / f`` (at most 1); 0
+        turns subsampling off.
+    negative : int, default=5
+        Noise words per (word, context) pair.
+    ns_exponent : float, default=0.75
+        Exponent of the unigram counts in the noise distribution.
+    epochs : int, default=5
+        Passes over the corpus.
+    lr, min_lr : float, default=0.025, 1e-4
+        Learning rate at the start and the end of training (linear decay).
+    tokenizer : callable or None, default=None
+        ``str -> list of str``. None: lowercase (see ``lowercase``) and split
+        on the regular expression ``\\b\\w[\\w']*\\b``. Documents given as
+        lists of strings are taken as already tokenised.
+    lowercase : bool, default=True
+        Lowercase documents before the default tokenizer.
+    aggregate : {"mean", "sum", "max", "tfidf"}, default="mean"
+        How ``transform`` combines a document's word vectors; "tfidf" weights
+        each occurrence by the word's inverse document frequency in the fit
+        corpus.
+    empty : {"zeros", "error"}, default="zeros"
+        What ``transform`` does with a document that has no known word.
+    engine : {"auto", "numba", "torch"}, default="auto"
+        "numba" runs the compiled word2vec loop on the CPU (needs numba: ``pip
+        install sklearn_rnn[text]``); "torch" trains batched on ``device``.
+        "auto": numba on the CPU when installed, else torch.
+    batch_pairs : int, default=16384
+        Pairs per update of the torch engine. Large batches suit large corpora;
+        on a corpus of a few thousand tokens use a few hundred.
+    n_threads : int, default=1
+        CPU threads of the numba engine (Hogwild, as word2vec). With one
+        thread the same ``random_state`` gives identical vectors.
+    random_state : int, RandomState instance or None, default=None
+    device : str, default="cpu"
+        Device of the torch engine ("cpu", "cuda", "auto").
+    verbose : int, default=0
+        Print each epoch's loss and tokens/s.
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Word -> row of ``embeddings_``, most frequent first.
+    embeddings_ : ndarray of shape (n_words, vector_size)
+        The trained word vectors (word2vec's input vectors).
+    idf_ : ndarray of shape (n_words,)
+        Smoothed inverse document frequencies (for ``aggregate="tfidf"``).
+    history_ : list of dict
+        Per epoch: ``loss`` (mean negative log-likelihood per prediction:
+        the pair and each noise word), ``pairs``, ``words`` (after
+        subsampling), ``seconds``, ``tokens_per_s`` (corpus tokens / s).
+    n_features_in_ : int
+        1: one column of text.
+
+    Examples
+    --------
+    >>> from sklearn_rnn import SkipGramTransformer
+    >>> texts = ["the cat sat on the mat", "the dog sat on the log"] * 50
+    >>> sg = SkipGramTransformer(vector_size=8, min_count=1, epochs=2, random_state=0)
+    >>> sg.fit_transform(texts).shape
+    (100, 8)
+    >>> sorted(sg.vocabulary_)[:3]
+    ['cat', 'dog', 'log']
+    """
+
+    _parameter_constraints = {
+        "vector_size": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "max_vocab_size": [None, Interval(Integral, 1, None, closed="left")],
+        "sample": [Interval(Real, 0, None, closed="left")],
+        "negative": [Interval(Integral, 1, None, closed="left")],
+        "ns_exponent": [Interval(Real, None, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "min_lr": [Interval(Real, 0, None, closed="left")],
+        "tokenizer": [None, callable],
+        "lowercase": ["boolean"],
+        "aggregate": [StrOptions({"mean", "sum", "max", "tfidf"})],
+        "empty": [StrOptions({"zeros", "error"})],
+        "engine": [StrOptions({"auto", "numba", "torch"})],
+        "batch_pairs": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, vector_size=100, *, window=5, min_count=5, max_vocab_size=None,
+                 sample=1e-3, negative=5, ns_exponent=0.75, epochs=5, lr=0.025, min_lr=1e-4,
+                 tokenizer=None, lowercase=True, aggregate="mean", empty="zeros",
+                 engine="auto", batch_pairs=16384, n_threads=1, random_state=None,
+                 device="cpu", verbose=0):
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.sample = sample
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.epochs = epochs
+        self.lr = lr
+        self.min_lr = min_lr
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.aggregate = aggregate
+        self.empty = empty
+        self.engine = engine
+        self.batch_pairs = batch_pairs
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ documents
+    def _tokens(self, doc, i):
+        if isinstance(doc, bytes):
+            try:
+                doc = doc.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"Document {i} is bytes that are not valid UTF-8 ({exc}); "
+                                 "decode it with the right encoding first.") from None
+        if isinstance(doc, str):
+            if self.tokenizer is not None:
+                return list(self.tokenizer(doc))
+            return _TOKEN.findall(doc.lower() if self.lowercase else doc)
+        if isinstance(doc, (list, tuple)) and all(isinstance(t, str) for t in doc):
+            return doc
+        raise TypeError(f"Document {i} is {type(doc).__name__} {doc!r:.40}; expected a "
+                        "string or a list of string tokens.")
+
+    def _documents(self, X):
+        """Iterate over the documents of ``X`` (one text column)."""
+        if isinstance(X, (str, bytes)):
+            raise TypeError("X must be an iterable of documents (a list, Series or "
+                            "one-column array of strings), not a single string.")
+        if isinstance(X, pd.DataFrame):
+            if X.shape[1] != 1:
+                raise ValueError(f"X has {X.shape[1]} columns; SkipGramTransformer takes "
+                                 "one text column (select it, e.g. in a ColumnTransformer).")
+            return X.iloc[:, 0]
+        if isinstance(X, np.ndarray):
+            if X.ndim == 2 and X.shape[1] == 1:
+                return X[:, 0]
+            if X.ndim != 1:
+                raise ValueError(f"X has shape {X.shape}; expected one column of text.")
+        if not hasattr(X, "__iter__"):
+            raise TypeError(f"X must be an iterable of documents, got {type(X).__name__}.")
+        return X
+
+    def _scan(self, X):
+        """One pass over the corpus: token ids (by first appearance) and document offsets."""
+        lookup, ids, doc_ptr = {}, [], [0]
+        n_docs = 0
+        for i, doc in enumerate(self._documents(X)):
+            tokens = self._tokens(doc, i)
+            ids.append(np.fromiter((lookup.setdefault(t, len(lookup)) for t in tokens),
+                                   dtype=np.int64, count=len(tokens)))
+            doc_ptr.append(doc_ptr[-1] + len(tokens))
+            n_docs += 1
+        if n_docs == 0:
+            raise ValueError("The corpus is empty: SkipGramTransformer needs documents.")
+        ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        return lookup, ids, np.asarray(doc_ptr, dtype=np.int64)
+
+    # ------------------------------------------------------------ fitting
+    def fit(self, X, y=None):
+        """Learn word vectors from the documents of ``X``.
+
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            A list, Series, one-column DataFrame/array, or any re-iterable
+            object (such as one streaming lines from a file); it is read once.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        started = time.perf_counter()
+        lookup, raw_ids, doc_ptr = self._scan(X)
+        counts = np.bincount(raw_ids, minlength=len(lookup))
+        order = np.argsort(-counts, kind="stable")          # most frequent first
+        order = order[counts[order] >= self.min_count][:self.max_vocab_size]
+        if len(order) == 0:
+            raise ValueError(f"No word appears at least min_count={self.min_count} times in "
+                             f"the corpus ({len(lookup)} distinct words, {len(raw_ids)} "
+                             "tokens); lower min_count or give more text.")
+        remap = np.full(len(lookup), -1, dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        words = np.array(list(lookup), dtype=object)[order]
+        kept = remap[raw_ids]
+        # Drop out-of-vocabulary tokens, as word2vec does, and move document ends.
+        doc_ptr = np.concatenate([[0], np.cumsum(np.add.reduceat(
+            (kept >= 0).astype(np.int64), doc_ptr[:-1]) * (np.diff(doc_ptr) > 0))])
+        ids = kept[kept >= 0].astype(np.int32)
+        counts = counts[order].astype(np.float64)
+        self.vocabulary_ = {w: i for i, w in enumerate(words)}
+        self.idf_ = self._idf(ids, doc_ptr, len(words))
+        self.n_features_in_ = 1
+        self.history_ = []
+        self.embeddings_ = self._train(ids, doc_ptr, counts, n_raw=len(raw_ids),
+                                       started=started)
+        return self
+
+    @staticmethod
+    def _idf(ids, doc_ptr, n_words):
+        n_docs = len(doc_ptr) - 1
+        doc_of = np.repeat(np.arange(n_docs), np.diff(doc_ptr))
+        df = np.bincount(np.unique(doc_of.astype(np.int64) * n_words + ids) % n_words,
+                         minlength=n_words)
+        return (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
+
+    def keep_probabilities(self, counts):
+        """word2vec's subsampling: the probability of keeping each occurrence."""
+        counts = np.asarray(counts, dtype=np.float64)
+        if self.sample == 0:
+            return np.ones(len(counts))
+        threshold = self.sample * counts.sum()
+        return np.minimum((np.sqrt(counts / threshold) + 1) * threshold / counts, 1.0)
+
+    def noise_distribution(self, counts):
+        """Negative-sampling probabilities: unigram counts to the ``ns_exponent``."""
+        weights = np.asarray(counts, dtype=np.float64) ** self.ns_exponent
+        return weights / weights.sum()
+
+    def _engine(self, device):
+        engine = self.engine
+        if engine == "auto":
+            engine = "numba" if device.type == "cpu" and _word2vec.numba_available() else "torch"
+        if engine == "numba":
+            if not _word2vec.numba_available():
+                raise ValueError("engine='numba' needs numba: pip install sklearn_rnn[text] "
+                                 "(or numba), or use engine='torch'.")
+            if device.type != "cpu":
+                raise ValueError(f"engine='numba' runs on the CPU; device={self.device!r} "
+                                 "needs engine='torch'.")
+        return engine
+
+    def _train(self, ids, doc_ptr, counts, *, n_raw, started):
+        seed = draw_seed(self.random_state)
+        rng = np.random.default_rng(seed)
+        device = resolve_device(self.device)
+        engine = self._engine(device)
+        dim = self.vector_size
+        syn0 = ((rng.random((len(counts), dim), dtype=np.float32) - 0.5) / dim)
+        syn1 = np.zeros_like(syn0)
+        keep = self.keep_probabilities(counts).astype(np.float32)
+        cum = np.cumsum(self.noise_distribution(counts))
+        cum[-1] = 1.0
+        piece_ptr = _word2vec.pieces(doc_ptr)
+        total = float(self.epochs * max(len(ids), 1))
+        common = dict(window=self.window, negative=self.negative, alpha0=self.lr,
+                      alpha_min=self.min_lr, total=total)
+        if engine == "torch":
+            syn0, syn1 = torch.from_numpy(syn0).to(device), torch.from_numpy(syn1).to(device)
+            generator_state = torch.random.get_rng_state()
+        else:
+            import numba
+            old_threads = numba.get_num_threads()
+            numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            if engine == "torch":
+                torch.manual_seed(seed)
+            for epoch in range(self.epochs):
+                tic = time.perf_counter()
+                done = epoch * len(ids)
+                if engine == "numba":
+                    loss, pairs, predictions, words = _word2vec.train_epoch_numba(
+                        ids, piece_ptr, syn0, syn1, cum, keep, done=done,
+                        seed=seed + epoch, n_chunks=8 * self.n_threads, **common)
+                else:
+                    loss, pairs, predictions, words = _word2vec.train_epoch_torch(
+                        ids, piece_ptr, syn0, syn1, cum, keep, done=done, rng=rng,
+                        batch_pairs=self.batch_pairs, **common)
+                seconds = time.perf_counter() - tic
+                record = {"epoch": epoch + 1, "loss": loss / max(predictions, 1),
+                          "pairs": int(pairs), "words": int(words), "seconds": seconds,
+                          "tokens_per_s": n_raw / seconds if seconds > 0 else float("inf")}
+                self.history_.append(record)
+                if self.verbose:
+                    print(f"epoch {epoch + 1}/{self.epochs}: loss {record['loss']:.4f}, "
+                          f"{record['tokens_per_s']:,.0f} tokens/s, {int(pairs):,} pairs, "
+                          f"{seconds:.2f}s")
+        finally:
+            if engine == "torch":
+                torch.random.set_rng_state(generator_state)
+            else:
+                numba.set_num_threads(old_threads)
+        if engine == "torch":
+            syn0 = syn0.cpu().numpy()
+        if self.verbose:
+            print(f"trained {len(counts):,} words in {time.perf_counter() - started:.1f}s")
+        return syn0
+
+    # ------------------------------------------------------------ transform
+    def transform(self, X):
+        """One row per document: the aggregate of its known words' vectors.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_documents, vector_size)
+        """
+        check_is_fitted(self)
+        rows, ptr = [], [0]
+        for i, doc in enumerate(self._documents(X)):
+            ids = [self.vocabulary_[t] for t in self._tokens(doc, i) if t in self.vocabulary_]
+            rows.extend(ids)
+            ptr.append(len(rows))
+        ids, ptr = np.asarray(rows, dtype=np.int64), np.asarray(ptr)
+        lengths = np.diff(ptr)
+        if self.empty == "error" and (lengths == 0).any():
+            bad = np.flatnonzero(lengths == 0)[:5].tolist()
+            raise ValueError(f"Documents {bad} have no word of the vocabulary "
+                             "(empty='error'); use empty='zeros' to map them to zeros.")
+        out = np.zeros((len(lengths), self.vector_size), dtype=np.float32)
+        has = lengths > 0
+        if not has.any():
+            return out
+        vectors = self.embeddings_[ids]
+        starts = ptr[:-1][has]
+        if self.aggregate == "max":
+            out[has] = np.maximum.reduceat(vectors, starts)
+            return out
+        if self.aggregate == "tfidf":
+            weights = self.idf_[ids]
+            out[has] = (np.add.reduceat(vectors * weights[:, None], starts)
+                        / np.add.reduceat(weights, starts)[:, None])
+            return out
+        out[has] = np.add.reduceat(vectors, starts)
+        if self.aggregate == "mean":
+            out[has] /= lengths[has][:, None]
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return super().get_feature_names_out(input_features)
+
+    @property
+    def _n_features_out(self):
+        return self.vector_size
+
+    # ------------------------------------------------------------ word queries
+    def _vector(self, word):
+        check_is_fitted(self)
+        try:
+            return self.embeddings_[self.vocabulary_[word]]
+        except KeyError:
+            raise KeyError(f"{word!r} is not in the vocabulary ({len(self.vocabulary_)} "
+                           f"words seen at least min_count={self.min_count} times).") from None
+
+    def _unit(self):
+        norms = np.linalg.norm(self.embeddings_, axis=1, keepdims=True)
+        return self.embeddings_ / np.where(norms > 0, norms, 1)
+
+    def similarity(self, word1, word2):
+        """Cosine similarity of two words' vectors."""
+        a, b = self._vector(word1), self._vector(word2)
+        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) or 1.0))
+
+    def most_similar(self, word, topn=10):
+        """The ``topn`` words closest to ``word`` (a word or a vector) by cosine.
+
+        Returns
+        -------
+        list of (word, similarity)
+        """
+        query = self._vector(word) if isinstance(word, str) else np.asarray(word, np.float32)
+        sims = self._unit() @ (query / (np.linalg.norm(query) or 1.0))
+        if isinstance(word, str):
+            sims[self.vocabulary_[word]] = -np.inf
+        best = np.argsort(-sims)[:topn]
+        words = list(self.vocabulary_)
+        return [(words[i], float(sims[i])) for i in best if np.isfinite(sims[i])]
+
+    def evaluate_word_pairs(self, pairs, *, delimiter="\t", case_insensitive=True):
+        """Correlate cosine similarities with human judgements, as gensim reports it.
+
+        Parameters
+        ----------
+        pairs : path or iterable of (word1, word2, score)
+            A file of ``word1<TAB>word2<TAB>score`` lines (``#`` starts a
+            comment), such as WordSim353, or the triples themselves.
+
+        Returns
+        -------
+        pearson : scipy PearsonRResult
+        spearman : scipy SignificanceResult
+        oov_ratio : float
+            Percentage of pairs skipped because a word is not in the vocabulary.
+        """
+        check_is_fitted(self)
+        if isinstance(pairs, (str, bytes)) or hasattr(pairs, "__fspath__"):
+            with open(pairs, encoding="utf-8") as fh:
+                triples = [line.rstrip("\n").split(delimiter) for line in fh
+                           if line.strip() and not line.startswith("#")]
+        else:
+            triples = list(pairs)
+        ours, theirs, oov = [], [], 0
+        for a, b, score in triples:
+            if case_insensitive:
+                a, b = a.lower(), b.lower()
+            if a not in self.vocabulary_ or b not in self.vocabulary_:
+                oov += 1
+                continue
+            ours.append(self.similarity(a, b))
+            theirs.append(float(score))
+        if len(ours) < 2:
+            raise ValueError(f"Only {len(ours)} of {len(triples)} pairs have both words in "
+                             "the vocabulary; nothing to correlate.")
+        return (stats.pearsonr(ours, theirs), stats.spearmanr(ours, theirs),
+                100.0 * oov / len(triples))
+
+    def save_word2vec_format(self, path):
+        """Write the vectors in word2vec's text format (gensim, fastText read it)."""
+        check_is_fitted(self)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"{len(self.vocabulary_)} {self.vector_size}\n")
+            for word, row in zip(self.vocabulary_, self.embeddings_):
+                fh.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags

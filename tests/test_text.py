@@ -1,0 +1,247 @@
+"""SkipGramTransformer: the word2vec algorithm, sklearn integration, bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import estimator_checks
+
+import torch
+
+from sklearn_rnn import SkipGramTransformer, _word2vec
+from sklearn_rnn._word2vec import numba_available
+
+ENGINES = ["torch"] + (["numba"] if numba_available() else [])
+
+
+def topic_corpus(n=400, seed=0):
+    """Two topics whose words never share a document."""
+    rng = np.random.default_rng(seed)
+    animals = "cat dog horse cow sheep goat pig duck".split()
+    tools = "hammer saw drill wrench chisel pliers axe file".split()
+    docs, labels = [], []
+    for i in range(n):
+        topic = animals if i % 2 == 0 else tools
+        docs.append(" ".join(rng.choice(topic, size=12)))
+        labels.append("animal" if i % 2 == 0 else "tool")
+    return docs, np.array(labels), animals, tools
+
+
+# ---------------------------------------------------------------- the algorithm
+def test_subsampling_keep_probability_matches_word2vec_formula():
+    counts = np.array([1000, 100, 10, 1])
+    sg = SkipGramTransformer(sample=1e-3)
+    threshold = 1e-3 * counts.sum()
+    expected = np.minimum((np.sqrt(counts / threshold) + 1) * threshold / counts, 1)
+    np.testing.assert_allclose(sg.keep_probabilities(counts), expected)
+    assert sg.keep_probabilities(counts)[0] < 0.1 and sg.keep_probabilities(counts)[-1] == 1
+    np.testing.assert_array_equal(SkipGramTransformer(sample=0).keep_probabilities(counts), 1)
+
+
+def test_noise_distribution_is_unigram_to_the_three_quarters():
+    counts = np.array([16.0, 1.0])
+    p = SkipGramTransformer().noise_distribution(counts)
+    np.testing.assert_allclose(p, np.array([8.0, 1.0]) / 9.0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_negative_samples_follow_the_noise_distribution(engine):
+    """The kernels' own samplers draw noise words with probability counts ** 0.75."""
+    counts = np.array([1000.0, 300.0, 50.0, 5.0, 1.0])
+    p = SkipGramTransformer().noise_distribution(counts)
+    cum = np.cumsum(p)
+    cum[-1] = 1.0
+    n = 200_000
+    if engine == "numba":
+        draws = _word2vec.noise_words_numba(cum, n, 7)
+    else:
+        torch.manual_seed(0)
+        draws = _word2vec.noise_words_torch(torch.as_tensor(cum), (n,), "cpu").numpy()
+    freq = np.bincount(draws, minlength=len(counts)) / n
+    np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / n))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_kernels_subsample_and_pair_as_word2vec(engine):
+    """Kept words match sum(count * keep probability); without subsampling, window 1
+    gives every adjacent pair in both directions, and an untrained model's loss is
+    log(2) per prediction (every score is 0)."""
+    rng = np.random.default_rng(0)
+    words = np.array(["w%d" % i for i in range(50)])
+    weights = 1.0 / np.arange(1, 51)                      # Zipf-like counts
+    docs = [" ".join(rng.choice(words, size=100, p=weights / weights.sum()))
+            for _ in range(200)]
+    sg = SkipGramTransformer(vector_size=4, min_count=1, sample=1e-2, epochs=1,
+                             engine=engine, random_state=0).fit(docs)
+    counts = np.bincount([sg.vocabulary_[t] for d in docs for t in d.split()])
+    expected = (counts * sg.keep_probabilities(counts)).sum()
+    assert sg.history_[0]["words"] == pytest.approx(expected, rel=0.03)
+    flat = SkipGramTransformer(vector_size=4, window=1, min_count=1, sample=0, epochs=1,
+                               lr=1e-12, min_lr=0, engine=engine, random_state=0).fit(
+        ["a b c d"] * 100)
+    assert flat.history_[0]["pairs"] == 100 * 6
+    assert flat.history_[0]["loss"] == pytest.approx(np.log(2), rel=1e-3)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_words_that_co_occur_end_up_closer(engine):
+    docs, _, animals, tools = topic_corpus()
+    # A tiny corpus needs small batches on the torch engine (numba ignores batch_pairs).
+    sg = SkipGramTransformer(vector_size=16, window=3, min_count=1, epochs=10, lr=0.05,
+                             engine=engine, batch_pairs=256, random_state=0).fit(docs)
+    within = np.mean([sg.similarity(a, b) for a in animals for b in animals if a != b])
+    across = np.mean([sg.similarity(a, t) for a in animals for t in tools])
+    assert within > across + 0.3
+    assert {w for w, _ in sg.most_similar("cat", topn=5)} <= set(animals)
+    losses = [h["loss"] for h in sg.history_]
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_random_state_same_vectors(engine):
+    docs, *_ = topic_corpus(n=60)
+    a = SkipGramTransformer(vector_size=8, min_count=1, epochs=2, engine=engine,
+                            random_state=3).fit(docs)
+    b = SkipGramTransformer(vector_size=8, min_count=1, epochs=2, engine=engine,
+                            random_state=3).fit(docs)
+    np.testing.assert_array_equal(a.embeddings_, b.embeddings_)
+    c = SkipGramTransformer(vector_size=8, min_count=1, epochs=2, engine=engine,
+                            random_state=4).fit(docs)
+    assert not np.array_equal(a.embeddings_, c.embeddings_)
+
+
+def test_vocabulary_min_count_and_max_vocab_size():
+    docs = ["a a a a b b b c c d"]
+    sg = SkipGramTransformer(vector_size=4, min_count=2, epochs=1, random_state=0).fit(docs)
+    assert sg.vocabulary_ == {"a": 0, "b": 1, "c": 2}
+    assert sg.embeddings_.shape == (3, 4)
+    sg = SkipGramTransformer(vector_size=4, min_count=1, max_vocab_size=2, epochs=1,
+                             random_state=0).fit(docs)
+    assert list(sg.vocabulary_) == ["a", "b"]
+    # Only what transform needs is kept, none of the training-only tables.
+    fitted = {k for k in vars(sg) if k.endswith("_") and not k.startswith("_")}
+    assert fitted == {"vocabulary_", "embeddings_", "idf_", "history_", "n_features_in_"}
+
+
+def test_streaming_corpus_is_read_once_and_pre_tokenised_input():
+    class Lines:
+        reads = 0
+
+        def __iter__(self):
+            Lines.reads += 1
+            docs, *_ = topic_corpus(n=40)
+            yield from docs
+
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(Lines())
+    assert Lines.reads == 1
+    tokens = [d.split() for d in topic_corpus(n=40)[0]]
+    sg2 = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(tokens)
+    assert sg.vocabulary_ == sg2.vocabulary_
+    np.testing.assert_array_equal(sg.embeddings_, sg2.embeddings_)
+
+
+# ---------------------------------------------------------------- transform
+def test_aggregates_and_empty_documents():
+    docs, *_ = topic_corpus(n=40)
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(docs)
+    E, V = sg.embeddings_, sg.vocabulary_
+    out = {a: sg.set_params(aggregate=a).transform(["cat dog dog", "", "zebra"])
+           for a in ["mean", "sum", "max", "tfidf"]}
+    np.testing.assert_allclose(out["sum"][0], E[V["cat"]] + 2 * E[V["dog"]], rtol=1e-5)
+    np.testing.assert_allclose(out["mean"][0], out["sum"][0] / 3, rtol=1e-5)
+    np.testing.assert_allclose(out["max"][0], np.maximum(E[V["cat"]], E[V["dog"]]))
+    w = sg.idf_[[V["cat"], V["dog"], V["dog"]]]
+    np.testing.assert_allclose(out["tfidf"][0], (E[[V["cat"], V["dog"], V["dog"]]]
+                                                 * w[:, None]).sum(0) / w.sum(), rtol=1e-5)
+    for a in out:
+        np.testing.assert_array_equal(out[a][1:], 0)     # empty and all-unknown documents
+    with pytest.raises(ValueError, match=r"Documents \[1, 2\]"):
+        sg.set_params(empty="error").transform(["cat", "", "zebra"])
+
+
+def test_pipeline_column_transformer_grid_search_and_pandas_output():
+    docs, labels, *_ = topic_corpus(n=120)
+    df = pd.DataFrame({"description": docs, "age": np.arange(120) % 7})
+    ct = ColumnTransformer([("text", SkipGramTransformer(vector_size=8, min_count=1,
+                                                         sample=0, epochs=5, random_state=0),
+                             "description"), ("num", "passthrough", ["age"])])
+    model = make_pipeline(ct, LogisticRegression()).fit(df, labels)
+    assert model.score(df, labels) > 0.9
+    search = GridSearchCV(model, {"columntransformer__text__window": [2, 5]}, cv=2)
+    search.fit(df, labels)
+    assert search.best_params_["columntransformer__text__window"] in (2, 5)
+    sg = SkipGramTransformer(vector_size=3, min_count=1, epochs=1, random_state=0)
+    sg.set_output(transform="pandas")
+    out = sg.fit_transform(df["description"])
+    assert list(out.columns) == ["skipgramtransformer0", "skipgramtransformer1",
+                                 "skipgramtransformer2"]
+    assert out.index.equals(df.index)
+
+
+def test_pickle_word_queries_and_word2vec_format(tmp_path):
+    docs, *_ = topic_corpus(n=40)
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(docs)
+    restored = pickle.loads(pickle.dumps(sg))
+    np.testing.assert_array_equal(restored.transform(docs), sg.transform(docs))
+    assert sg.similarity("cat", "cat") == pytest.approx(1.0)
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        sg.similarity("cat", "zebra")
+    sg.save_word2vec_format(tmp_path / "vectors.txt")
+    lines = (tmp_path / "vectors.txt").read_text().splitlines()
+    assert lines[0] == f"{len(sg.vocabulary_)} 4"
+    word, *values = lines[1].split()
+    np.testing.assert_allclose(np.array(values, float), sg.embeddings_[sg.vocabulary_[word]],
+                               rtol=1e-5)
+    pairs = [("cat", "dog", 9.0), ("cat", "saw", 1.0), ("hammer", "saw", 8.0),
+             ("cat", "zebra", 5.0)]
+    pearson, spearman, oov = sg.evaluate_word_pairs(pairs)
+    assert oov == pytest.approx(25.0)
+    assert -1 <= spearman.statistic <= 1
+    path = tmp_path / "pairs.tsv"
+    path.write_text("# comment\n" + "\n".join("\t".join(map(str, p)) for p in pairs))
+    assert sg.evaluate_word_pairs(path)[2] == pytest.approx(25.0)
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input_is_handled_as_documented():
+    with pytest.raises(ValueError, match="corpus is empty"):
+        SkipGramTransformer().fit([])
+    with pytest.raises(ValueError, match="min_count=5"):
+        SkipGramTransformer().fit(["rare words only here"])
+    with pytest.raises(TypeError, match="Document 1 is int"):
+        SkipGramTransformer(min_count=1).fit(["fine text", 5])
+    with pytest.raises(TypeError, match="not a single string"):
+        SkipGramTransformer(min_count=1).fit("just one string")
+    with pytest.raises(ValueError, match="not valid UTF-8"):
+        SkipGramTransformer(min_count=1).fit([b"ok", b"\xff\xfe bad"])
+    with pytest.raises(ValueError, match="2 columns"):
+        SkipGramTransformer(min_count=1).fit(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0)
+    sg.fit(["", "emoji 🙂 text", "more text"])     # empty documents and emoji are fine
+    assert "🙂" not in sg.vocabulary_ and "emoji" in sg.vocabulary_
+    with pytest.raises(ValueError, match="'aggregate' parameter"):
+        SkipGramTransformer(aggregate="median").fit(["a a a a a"])
+
+
+# parametrize_with_checks skips a string-input estimator whole (its checks feed
+# numeric arrays), so the data-free checks run here by name.
+DATA_FREE_CHECKS = [
+    estimator_checks.check_estimator_cloneable, estimator_checks.check_estimator_repr,
+    estimator_checks.check_no_attributes_set_in_init,
+    estimator_checks.check_parameters_default_constructible,
+    estimator_checks.check_get_params_invariance, estimator_checks.check_set_params,
+    estimator_checks.check_valid_tag_types, estimator_checks.check_estimator_tags_renamed,
+    estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
+    estimator_checks.check_mixin_order,
+]
+
+
+@pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
+def test_sklearn_checks_that_apply_to_a_text_transformer(check):
+    check("SkipGramTransformer", SkipGramTransformer(vector_size=4, min_count=1, epochs=1,
+                                                     random_state=0))
