@@ -72,95 +72,117 @@ if numba is not None:
         return (state >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
     @numba.njit(inline="always")
-    def _noise_word(cum, r):
-        target = np.searchsorted(cum, r, side="right")
-        return min(target, len(cum) - 1)
+    def _noise_word(table, r):
+        return table[int(r * len(table))]
 
     @numba.njit(cache=True)
-    def noise_words_numba(cum, n, seed):
+    def noise_words_numba(table, n, seed):
         """``n`` noise words drawn exactly as the numba kernel draws them."""
         out = np.empty(n, dtype=np.int64)
         state = np.uint64(seed)
         for i in range(n):
             state = _next(state)
-            out[i] = _noise_word(cum, _uniform(state))
+            out[i] = _noise_word(table, _uniform(state))
         return out
 
-    @numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)
-    def _sg_epoch_numba(ids, piece_ptr, chunk_ptr, syn0, syn1, cum, keep, window, negative,
+    @numba.njit(fastmath=True, nogil=True, cache=True)
+    def _train_chunk(ids, piece_ptr, first, last, syn0, syn1, table, keep, window, negative,
+                     alpha0, alpha_min, done, total, state, sig_t, logsig_t, log1msig_t):
+        """word2vec's skip-gram loop over pieces ``first..last``; updates in place."""
+        dim = syn0.shape[1]
+        scale = (TABLE_SIZE - 1) / (2 * MAX_EXP)
+        buf = np.empty(MAX_PIECE, dtype=np.int32)
+        neu1e = np.empty(dim, dtype=np.float32)
+        loss = 0.0
+        pairs = 0
+        predictions = 0
+        kept = 0
+        for p in range(first, last):
+            start, end = piece_ptr[p], piece_ptr[p + 1]
+            alpha = max(alpha0 - (alpha0 - alpha_min) * (done + start) / total, alpha_min)
+            n = 0
+            for t in range(start, end):
+                w = ids[t]
+                if keep[w] < 1.0:
+                    state = _next(state)
+                    if keep[w] < _uniform(state):
+                        continue
+                buf[n] = w
+                n += 1
+            kept += n
+            for i in range(n):
+                state = _next(state)
+                b = np.int64((state >> np.uint64(33)) % np.uint64(window))
+                center = buf[i]
+                for j in range(max(0, i - window + b), min(n, i + window + 1 - b)):
+                    if j == i:
+                        continue
+                    w_in = buf[j]
+                    neu1e[:] = 0.0
+                    for d in range(negative + 1):
+                        if d == 0:
+                            target = center
+                            label = 1.0
+                        else:
+                            state = _next(state)
+                            target = _noise_word(table, _uniform(state))
+                            if target == center:
+                                continue
+                            label = 0.0
+                        f = np.float32(0.0)
+                        for k in range(dim):
+                            f += syn0[w_in, k] * syn1[target, k]
+                        if f >= MAX_EXP:  # saturated, as word2vec.c: g uses 1 or 0
+                            s = 1.0
+                            ls = logsig_t[TABLE_SIZE - 1]
+                            l1s = log1msig_t[TABLE_SIZE - 1]
+                        elif f <= -MAX_EXP:
+                            s = 0.0
+                            ls = logsig_t[0]
+                            l1s = log1msig_t[0]
+                        else:
+                            idx = int((f + MAX_EXP) * scale + 0.5)
+                            s = sig_t[idx]
+                            ls = logsig_t[idx]
+                            l1s = log1msig_t[idx]
+                        loss -= ls if label > 0 else l1s
+                        predictions += 1
+                        g = np.float32((label - s) * alpha)
+                        for k in range(dim):
+                            neu1e[k] += g * syn1[target, k]
+                            syn1[target, k] += g * syn0[w_in, k]
+                    for k in range(dim):
+                        syn0[w_in, k] += neu1e[k]
+                    pairs += 1
+        return loss, pairs, predictions, kept
+
+    @numba.njit(parallel=True, nogil=True, cache=True)
+    def _sg_epoch_numba(ids, piece_ptr, chunk_ptr, syn0, syn1, table, keep, window, negative,
                         alpha0, alpha_min, done, total, seed, sig_t, logsig_t, log1msig_t):
         n_chunks = len(chunk_ptr) - 1
-        dim = syn0.shape[1]
-        loss = np.zeros(n_chunks)
-        pairs = np.zeros(n_chunks, dtype=np.int64)
-        predictions = np.zeros(n_chunks, dtype=np.int64)
-        kept = np.zeros(n_chunks, dtype=np.int64)
-        scale = (TABLE_SIZE - 1) / (2 * MAX_EXP)
+        out = np.zeros((n_chunks, 4))
         for c in numba.prange(n_chunks):
-            rng = _next(np.uint64(seed) + np.uint64(2 * c + 1))
-            buf = np.empty(MAX_PIECE, dtype=np.int32)
-            neu1e = np.empty(dim, dtype=np.float32)
-            for p in range(chunk_ptr[c], chunk_ptr[c + 1]):
-                start, end = piece_ptr[p], piece_ptr[p + 1]
-                progress = (done + start) / total
-                alpha = max(alpha0 - (alpha0 - alpha_min) * progress, alpha_min)
-                n = 0
-                for t in range(start, end):
-                    w = ids[t]
-                    if keep[w] < 1.0:
-                        rng = _next(rng)
-                        if keep[w] < _uniform(rng):
-                            continue
-                    buf[n] = w
-                    n += 1
-                kept[c] += n
-                for i in range(n):
-                    rng = _next(rng)
-                    b = np.int64((rng >> np.uint64(33)) % np.uint64(window))
-                    center = buf[i]
-                    lo = max(0, i - window + b)
-                    hi = min(n, i + window + 1 - b)
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        w_in = buf[j]
-                        for k in range(dim):
-                            neu1e[k] = 0.0
-                        for d in range(negative + 1):
-                            if d == 0:
-                                target = center
-                                label = 1.0
-                            else:
-                                rng = _next(rng)
-                                target = _noise_word(cum, _uniform(rng))
-                                if target == center:
-                                    continue
-                                label = 0.0
-                            f = 0.0
-                            for k in range(dim):
-                                f += syn0[w_in, k] * syn1[target, k]
-                            if f >= MAX_EXP:  # saturated, as word2vec.c: g uses 1 or 0
-                                s = 1.0
-                                ls, l1s = logsig_t[TABLE_SIZE - 1], log1msig_t[TABLE_SIZE - 1]
-                            elif f <= -MAX_EXP:
-                                s = 0.0
-                                ls, l1s = logsig_t[0], log1msig_t[0]
-                            else:
-                                idx = int((f + MAX_EXP) * scale + 0.5)
-                                s, ls, l1s = sig_t[idx], logsig_t[idx], log1msig_t[idx]
-                            loss[c] -= ls if label > 0 else l1s
-                            predictions[c] += 1
-                            g = (label - s) * alpha
-                            for k in range(dim):
-                                neu1e[k] += g * syn1[target, k]
-                                syn1[target, k] += g * syn0[w_in, k]
-                        for k in range(dim):
-                            syn0[w_in, k] += neu1e[k]
-                        pairs[c] += 1
-        return loss.sum(), pairs.sum(), predictions.sum(), kept.sum()
+            state = _next(np.uint64(seed) + np.uint64(2 * c + 1))
+            loss, pairs, predictions, kept = _train_chunk(
+                ids, piece_ptr, chunk_ptr[c], chunk_ptr[c + 1], syn0, syn1, table, keep,
+                window, negative, alpha0, alpha_min, done, total, state, sig_t, logsig_t,
+                log1msig_t)
+            out[c, 0] = loss
+            out[c, 1] = pairs
+            out[c, 2] = predictions
+            out[c, 3] = kept
+        return out.sum(axis=0)
 
 
-def train_epoch_numba(ids, piece_ptr, syn0, syn1, cum, keep, *, window, negative, alpha0,
+def noise_table(cum, size=None):
+    """word2vec's unigram table: ``table[int(u * len(table))]`` for uniform ``u`` draws
+    word ``i`` with probability ``cum[i] - cum[i - 1]`` (to 1 / len(table))."""
+    size = size or max(1_000_000, 100 * len(cum))
+    return np.minimum(np.searchsorted(cum, (np.arange(size) + 0.5) / size, side="right"),
+                      len(cum) - 1).astype(np.int32)
+
+
+def train_epoch_numba(ids, piece_ptr, syn0, syn1, table, keep, *, window, negative, alpha0,
                       alpha_min, done, total, seed, n_chunks):
     """One epoch in place on ``syn0``/``syn1``.
 
@@ -168,8 +190,10 @@ def train_epoch_numba(ids, piece_ptr, syn0, syn1, cum, keep, *, window, negative
     """
     # Several chunks per thread balance uneven pieces.
     bounds = np.linspace(0, len(piece_ptr) - 1, n_chunks + 1).round().astype(np.int64)
-    return _sg_epoch_numba(ids, piece_ptr, bounds, syn0, syn1, cum, keep, window, negative,
-                           alpha0, alpha_min, done, total, seed, *_tables())
+    loss, pairs, predictions, kept = _sg_epoch_numba(
+        ids, piece_ptr, bounds, syn0, syn1, table, keep, window, negative, alpha0, alpha_min,
+        done, total, seed, *_tables())
+    return loss, int(pairs), int(predictions), int(kept)
 
 
 def train_epoch_torch(ids, piece_ptr, syn0, syn1, cum, keep, *, window, negative, alpha0,

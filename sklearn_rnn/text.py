@@ -294,6 +294,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         keep = self.keep_probabilities(counts).astype(np.float32)
         cum = np.cumsum(self.noise_distribution(counts))
         cum[-1] = 1.0
+        noise = _word2vec.noise_table(cum) if engine == "numba" else cum
         piece_ptr = _word2vec.pieces(doc_ptr)
         total = float(self.epochs * max(len(ids), 1))
         common = dict(window=self.window, negative=self.negative, alpha0=self.lr,
@@ -313,7 +314,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 done = epoch * len(ids)
                 if engine == "numba":
                     loss, pairs, predictions, words = _word2vec.train_epoch_numba(
-                        ids, piece_ptr, syn0, syn1, cum, keep, done=done,
+                        ids, piece_ptr, syn0, syn1, noise, keep, done=done,
                         seed=seed + epoch, n_chunks=8 * self.n_threads, **common)
                 else:
                     loss, pairs, predictions, words = _word2vec.train_epoch_torch(

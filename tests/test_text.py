@@ -58,7 +58,7 @@ def test_negative_samples_follow_the_noise_distribution(engine):
     cum[-1] = 1.0
     n = 200_000
     if engine == "numba":
-        draws = _word2vec.noise_words_numba(cum, n, 7)
+        draws = _word2vec.noise_words_numba(_word2vec.noise_table(cum), n, 7)
     else:
         torch.manual_seed(0)
         draws = _word2vec.noise_words_torch(torch.as_tensor(cum), (n,), "cpu").numpy()
