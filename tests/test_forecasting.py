@@ -158,6 +158,17 @@ def test_untrained_level_relative_forecaster_forecasts_no_change():
     np.testing.assert_allclose(fc.forecast(), series.iloc[-1], atol=1.0)
 
 
+def test_plain_arrays_and_past_rows():
+    y = np.sin(np.arange(60) / 3)
+    fc = LSTMForecaster(lookback=4, **FAST).fit(y)                  # a 1-D array is the target
+    assert list(fc.forecast(3).index) == [60, 61, 62]
+    no_cov = LSTMForecaster(lookback=4, **FAST).fit(None, y)         # X=None: no covariates
+    np.testing.assert_allclose(no_cov.predict(np.zeros((3, 0))), fc.forecast(3).to_numpy(),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="fitted data ends at 59"):
+        LSTMForecaster(lookback=4, **FAST).fit(pd.Series(y)).predict(pd.Series(y[:5]))
+
+
 def test_update_moves_the_origin_without_training():
     df = monthly()
     fc = LSTMForecaster(target="y", lookback=6, **FAST).fit(df.iloc[:100].drop(columns="x"))
