@@ -199,12 +199,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         for i, doc in enumerate(self._documents(X)):
             tokens = self._tokens(doc, i)
             ids.append(np.fromiter((lookup.setdefault(t, len(lookup)) for t in tokens),
-                                   dtype=np.int64, count=len(tokens)))
+                                   dtype=np.int32, count=len(tokens)))
             doc_ptr.append(doc_ptr[-1] + len(tokens))
             n_docs += 1
         if n_docs == 0:
             raise ValueError("The corpus is empty: SkipGramTransformer needs documents.")
-        ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
         return lookup, ids, np.asarray(doc_ptr, dtype=np.int64)
 
     # ------------------------------------------------------------ fitting
@@ -232,29 +232,41 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             raise ValueError(f"No word appears at least min_count={self.min_count} times in "
                              f"the corpus ({len(lookup)} distinct words, {len(raw_ids)} "
                              "tokens); lower min_count or give more text.")
-        remap = np.full(len(lookup), -1, dtype=np.int64)
+        remap = np.full(len(lookup), -1, dtype=np.int32)
         remap[order] = np.arange(len(order))
         words = np.array(list(lookup), dtype=object)[order]
         kept = remap[raw_ids]
+        del raw_ids
         # Drop out-of-vocabulary tokens, as word2vec does, and move document ends.
+        known = kept >= 0
         doc_ptr = np.concatenate([[0], np.cumsum(np.add.reduceat(
-            (kept >= 0).astype(np.int64), doc_ptr[:-1]) * (np.diff(doc_ptr) > 0))])
-        ids = kept[kept >= 0].astype(np.int32)
+            known, doc_ptr[:-1], dtype=np.int64) * (np.diff(doc_ptr) > 0))])
+        ids = kept[known]
         counts = counts[order].astype(np.float64)
         self.vocabulary_ = {w: i for i, w in enumerate(words)}
         self.idf_ = self._idf(ids, doc_ptr, len(words))
         self.n_features_in_ = 1
         self.history_ = []
-        self.embeddings_ = self._train(ids, doc_ptr, counts, n_raw=len(raw_ids),
+        self.embeddings_ = self._train(ids, doc_ptr, counts, n_raw=len(kept),
                                        started=started)
         return self
 
     @staticmethod
-    def _idf(ids, doc_ptr, n_words):
+    def _idf(ids, doc_ptr, n_words, block_tokens=1 << 20):
+        """Smoothed idf, as sklearn's TfidfTransformer; documents in blocks of about
+        ``block_tokens`` tokens bound the temporary (document, word) keys."""
         n_docs = len(doc_ptr) - 1
-        doc_of = np.repeat(np.arange(n_docs), np.diff(doc_ptr))
-        df = np.bincount(np.unique(doc_of.astype(np.int64) * n_words + ids) % n_words,
-                         minlength=n_words)
+        df = np.zeros(n_words, dtype=np.int64)
+        first = 0
+        while first < n_docs:
+            last = int(np.searchsorted(doc_ptr, doc_ptr[first] + block_tokens, side="right"))
+            last = min(max(last - 1, first + 1), n_docs)
+            lo, hi = doc_ptr[first], doc_ptr[last]
+            doc_of = np.repeat(np.arange(last - first, dtype=np.int64),
+                               np.diff(doc_ptr[first:last + 1]))
+            df += np.bincount(np.unique(doc_of * n_words + ids[lo:hi]) % n_words,
+                              minlength=n_words)
+            first = last
         return (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
 
     def keep_probabilities(self, counts):

@@ -164,6 +164,21 @@ def test_aggregates_and_empty_documents():
         sg.set_params(empty="error").transform(["cat", "", "zebra"])
 
 
+def test_idf_matches_sklearn_tfidf_also_in_blocks():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs, *_ = topic_corpus(n=50)
+    docs = docs + ["", "cat"]
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(docs)
+    tfidf = TfidfVectorizer(token_pattern=r"(?u)\b\w[\w']*\b").fit(docs)
+    expected = np.array([tfidf.idf_[tfidf.vocabulary_[w]] for w in sg.vocabulary_])
+    np.testing.assert_allclose(sg.idf_, expected, rtol=1e-6)
+    ids = np.array([sg.vocabulary_[t] for d in docs for t in d.split()], dtype=np.int32)
+    ptr = np.concatenate([[0], np.cumsum([len(d.split()) for d in docs])])
+    np.testing.assert_allclose(SkipGramTransformer._idf(ids, ptr, len(sg.vocabulary_),
+                                                        block_tokens=7), sg.idf_)
+
+
 def test_pipeline_column_transformer_grid_search_and_pandas_output():
     docs, labels, *_ = topic_corpus(n=120)
     df = pd.DataFrame({"description": docs, "age": np.arange(120) % 7})
