@@ -1,6 +1,7 @@
 """Recurrent neural network estimators that behave like any scikit-learn estimator."""
 
 from .forecasting import LSTMForecaster, RNNForecaster
+from .tdnn import TDNNClassifier, TDNNRegressor
 from .text import SkipGramTransformer
 from .recurrent import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                         LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor)
@@ -9,4 +10,5 @@ __version__ = "0.1.0"
 
 __all__ = ["ElmanClassifier", "ElmanRegressor", "GRUClassifier", "GRURegressor",
            "LSTMClassifier", "LSTMForecaster", "LSTMRegressor", "RNNClassifier",
-           "RNNForecaster", "RNNRegressor", "SkipGramTransformer", "__version__"]
+           "RNNForecaster", "RNNRegressor", "SkipGramTransformer", "TDNNClassifier",
+           "TDNNRegressor", "__version__"]

@@ -9,14 +9,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._engine import BatchSlicer, DeviceDataset, SequenceEngine
+from ._engine import BatchSlicer, DeviceDataset, GradientHealth, SequenceEngine
 from ._modules import POOLINGS, RecurrentNet
 from .utils import check_sequences, draw_seed, resolve_device, torch_session, torch_threads
 
@@ -60,6 +60,8 @@ class BaseNetEstimator(BaseEstimator):
         "device": [str],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
+        "tbptt_steps": [None, Interval(Integral, 1, None, closed="left")],
+        "forget_bias": [None, Real],
     }
 
     #: The recurrent cell of the named estimators; RNN* classes take ``cell``.
@@ -71,7 +73,7 @@ class BaseNetEstimator(BaseEstimator):
                  lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0):
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
@@ -93,6 +95,8 @@ class BaseNetEstimator(BaseEstimator):
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
+        self.tbptt_steps = tbptt_steps
+        self.forget_bias = forget_bias
 
     # --------------------------------------------------------------- template
     def _fit(self, X, y, *, incremental, **kwargs):
@@ -134,6 +138,16 @@ class BaseNetEstimator(BaseEstimator):
     def _cell_type(self):
         return getattr(self, "cell", self._cell)
 
+    def _recurrent_kwargs(self):
+        """The RecurrentNet settings shared by every recurrent estimator."""
+        if self.tbptt_steps is not None and self.bidirectional:
+            raise ValueError(f"tbptt_steps={self.tbptt_steps} needs bidirectional=False: "
+                             "a backward pass over a sequence cannot be truncated in chunks.")
+        return dict(cell=self._cell_type(), hidden_size=self.hidden_size,
+                    num_layers=self.num_layers, dropout=self.dropout,
+                    bidirectional=self.bidirectional, pooling=self.pooling,
+                    forget_bias=self.forget_bias, tbptt_steps=self.tbptt_steps)
+
     def _make_engine(self, device, settings):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
@@ -147,10 +161,7 @@ class BaseNetEstimator(BaseEstimator):
         return net.initialize()
 
     def _callbacks(self, early_stopping):
-        callbacks = []
-        if self.clip_grad_norm is not None:
-            callbacks.append(("clip_grad_norm",
-                              GradientNormClipping(gradient_clip_value=self.clip_grad_norm)))
+        callbacks = [("gradient_health", GradientHealth(self.clip_grad_norm))]
         # As in sklearn's MLP: stop on the validation loss when early_stopping,
         # else when the training loss has stalled for `patience` epochs.
         monitor = "valid_loss" if early_stopping else "train_loss"
@@ -181,10 +192,8 @@ class BaseSequenceEstimator(BaseNetEstimator):
 
     # ------------------------------------------------------------------ hooks
     def _build_module(self):
-        return RecurrentNet(self._n_step_features, self._output_size(), cell=self._cell_type(),
-                            hidden_size=self.hidden_size, num_layers=self.num_layers,
-                            dropout=self.dropout, bidirectional=self.bidirectional,
-                            pooling=self.pooling)
+        return RecurrentNet(self._n_step_features, self._output_size(),
+                            **self._recurrent_kwargs())
 
     def _stratify(self, y_encoded):
         return None

@@ -11,6 +11,7 @@ import math
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 
 
 class DeviceDataset(torch.utils.data.Dataset):
@@ -131,3 +132,36 @@ class WindowDataset(torch.utils.data.Dataset):
     def batch(self, index):
         start = self.starts[index][:, None]
         return self.series[start + self._window], self.target[start + self._ahead]
+
+
+class GradientHealth(Callback):
+    """Record gradient health per epoch, and clip when ``max_norm`` is set.
+
+    History keys: ``grad_norm`` (mean global gradient norm before clipping),
+    ``grad_norm_max`` and ``clipped`` (share of steps whose norm exceeded
+    ``max_norm``). Norms stay on the device until the epoch ends.
+    """
+
+    def __init__(self, max_norm=None):
+        self.max_norm = max_norm
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.norms_ = []
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        params = [p for _, p in named_parameters if p.grad is not None]
+        if not params:
+            return
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+        if self.max_norm is not None:
+            torch.nn.utils.clip_grads_with_norm_(params, self.max_norm, norm)
+        self.norms_.append(norm.detach())
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.norms_:
+            return
+        norms = torch.stack(self.norms_).float().cpu()
+        net.history.record("grad_norm", float(norms.mean()))
+        net.history.record("grad_norm_max", float(norms.max()))
+        clipped = 0.0 if self.max_norm is None else float((norms > self.max_norm).float().mean())
+        net.history.record("clipped", clipped)

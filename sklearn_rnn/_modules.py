@@ -1,11 +1,17 @@
 """Pure PyTorch modules used by the estimators (no scikit-learn imports)."""
 
+import math
+from functools import reduce
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 RNN_CELLS = {"elman": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("last", "mean", "max")
+#: Kaldi/Peddinti-style TDNN context: 5 frames, then sub-sampled wider ones.
+DEFAULT_CONTEXT = ((-2, -1, 0, 1, 2), (-2, 0, 2), (-3, 0, 3))
 
 
 class RecurrentNet(nn.Module):
@@ -36,7 +42,8 @@ class RecurrentNet(nn.Module):
     """
 
     def __init__(self, input_size, output_size, cell="lstm", hidden_size=64,
-                 num_layers=1, dropout=0.0, bidirectional=False, pooling="last"):
+                 num_layers=1, dropout=0.0, bidirectional=False, pooling="last",
+                 forget_bias=None, tbptt_steps=None):
         super().__init__()
         kwargs = dict(input_size=input_size, hidden_size=hidden_size,
                       num_layers=num_layers, batch_first=True,
@@ -44,11 +51,25 @@ class RecurrentNet(nn.Module):
                       bidirectional=bidirectional)
         self.rnn = RNN_CELLS[cell](**kwargs)
         self.pooling = pooling
+        self.tbptt_steps = tbptt_steps
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+        if cell == "lstm" and forget_bias is not None:
+            init_forget_bias(self.rnn, forget_bias)
 
     def encode(self, x, lengths=None):
-        """Hidden states of the top layer, ``(batch, time, directions * hidden)``."""
+        """Hidden states of the top layer, ``(batch, time, directions * hidden)``.
+
+        In training with ``tbptt_steps`` set (and shorter than the sequences),
+        the sequences are read in chunks of that many steps, the hidden state
+        carried from chunk to chunk and detached between them: truncated
+        backpropagation through time. With "last" pooling and equal lengths
+        only the final chunk keeps a graph, so memory grows with
+        ``tbptt_steps``, not with the sequence length.
+        """
+        k = self.tbptt_steps
+        if self.training and k is not None and x.shape[1] > k and torch.is_grad_enabled():
+            return self._encode_truncated(x, lengths, k)
         if lengths is not None and self.rnn.bidirectional:
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True,
                                           enforce_sorted=False)
@@ -57,9 +78,44 @@ class RecurrentNet(nn.Module):
             return out
         return self.rnn(x)[0]
 
+    def _encode_truncated(self, x, lengths, k):
+        starts = range(0, x.shape[1], k)
+        # Only the last chunk reaches the loss when pooling "last" over equal
+        # lengths: earlier chunks just carry the state, without a graph.
+        last_only = self.pooling == "last" and lengths is None
+        state, outs = None, []
+        for i, start in enumerate(starts):
+            chunk = x[:, start:start + k]
+            if last_only and i < len(starts) - 1:
+                with torch.no_grad():
+                    _, state = self.rnn(chunk, state)
+                continue
+            out, state = self.rnn(chunk, state)
+            outs.append(out)
+            state = (tuple(s.detach() for s in state) if isinstance(state, tuple)
+                     else state.detach())
+        # With last_only, "last" pooling reads the final step of the final chunk.
+        return torch.cat(outs, dim=1)
+
     def forward(self, x, lengths=None):
         return self.head(self.dropout(pool_states(self.encode(x, lengths), lengths,
                                                   self.pooling, self.rnn.bidirectional)))
+
+
+def init_forget_bias(lstm, value):
+    """Set every layer's forget-gate bias of ``lstm`` to ``value`` in total.
+
+    PyTorch orders the LSTM gates (input, forget, cell, output) and adds two
+    biases; the forget slice of ``bias_ih`` takes the value and that of
+    ``bias_hh`` is zeroed.
+    """
+    hidden = lstm.hidden_size
+    with torch.no_grad():
+        for name, param in lstm.named_parameters():
+            if name.startswith("bias_ih"):
+                param[hidden:2 * hidden] = value
+            elif name.startswith("bias_hh"):
+                param[hidden:2 * hidden] = 0.0
 
 
 def pool_states(out, lengths, pooling, bidirectional):
@@ -135,3 +191,100 @@ class QuantileLoss(nn.Module):
     def forward(self, y_pred, y_true):
         diff = y_true.unsqueeze(-1) - y_pred
         return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()
+
+
+class DelayConv1d(nn.Module):
+    """One TDNN layer: ``out[t] = bias + sum_d W_d @ x[t + d]`` over the delays ``d``.
+
+    The delays become one dilated :class:`torch.nn.Conv1d`: the dilation is
+    the greatest common divisor of the gaps between delays and the kernel
+    covers their span. Evenly spaced delays (``(-2, 0, 2)``) use every tap;
+    others (``(-3, -1, 2)``, dilation 1, span 6) keep a fixed 0/1 mask on the
+    taps that are not delays, so those weights stay zero and get no gradient.
+    Steps outside the sequence read zeros, for any delays (also all-positive
+    or all-negative ones, and sequences shorter than the span).
+
+    Takes and returns ``(batch, channels, time)`` with the same ``time``.
+    """
+
+    def __init__(self, in_channels, out_channels, delays):
+        super().__init__()
+        self.delays = tuple(sorted(int(d) for d in delays))
+        low, high = self.delays[0], self.delays[-1]
+        self.dilation = reduce(math.gcd, (d - low for d in self.delays), 0) or 1
+        kernel_size = (high - low) // self.dilation + 1
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=self.dilation)
+        # Zero padding on each side, then a slice: out[t] must read x[t + low].
+        self.pad_left, self.pad_right = max(0, -low), max(0, high)
+        self.offset = low + self.pad_left
+        if kernel_size == len(self.delays):
+            self.register_buffer("mask", None)
+        else:
+            mask = torch.zeros(1, 1, kernel_size)
+            mask[..., [(d - low) // self.dilation for d in self.delays]] = 1.0
+            self.register_buffer("mask", mask)
+            with torch.no_grad():
+                # Default init scales by the kernel's fan-in; only the delay taps count.
+                self.conv.weight.mul_(math.sqrt(kernel_size / len(self.delays)) * mask)
+
+    def forward(self, x):
+        weight = self.conv.weight if self.mask is None else self.conv.weight * self.mask
+        out = F.conv1d(F.pad(x, (self.pad_left, self.pad_right)), weight, self.conv.bias,
+                       dilation=self.dilation)
+        return out[:, :, self.offset:self.offset + x.shape[2]]
+
+
+class TDNNNet(nn.Module):
+    """A time-delay network: delay convolutions, pooling over time, a linear head.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step.
+    output_size : int
+        Outputs of the linear head.
+    context : sequence of sequences of int
+        The delays of each layer (see :class:`DelayConv1d`); ``len(context)``
+        layers.
+    hidden_size : int
+        Channels of every layer.
+    dropout : float
+        Dropout after every layer and before the head.
+    pooling : {"last", "mean", "max"}
+        How the top layer is summarised over valid time steps (as in
+        :func:`pool_states`).
+
+    ``forward(x, lengths=None)`` takes ``x`` of shape ``(batch, time,
+    input_size)`` like :class:`RecurrentNet`. With ``lengths`` (right-padded
+    ragged sequences), the padded steps of the input and of every layer's
+    output are set to zero: a sequence then sees exactly the zeros it would
+    see past its end when alone, so padding never changes a prediction.
+    """
+
+    def __init__(self, input_size, output_size, context=DEFAULT_CONTEXT, hidden_size=64,
+                 dropout=0.0, pooling="max"):
+        super().__init__()
+        sizes = [input_size] + [hidden_size] * len(context)
+        self.layers = nn.ModuleList(DelayConv1d(i, o, delays)
+                                    for i, o, delays in zip(sizes, sizes[1:], context))
+        self.dropout = nn.Dropout(dropout)
+        self.pooling = pooling
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def encode(self, x, lengths=None):
+        """Top-layer outputs, ``(batch, time, hidden_size)``, zero on padded steps."""
+        h = x.transpose(1, 2)
+        mask = None
+        if lengths is not None:
+            mask = (torch.arange(h.shape[2], device=h.device)[None, :]
+                    < lengths[:, None]).unsqueeze(1).to(h.dtype)
+            h = h * mask
+        for layer in self.layers:
+            h = self.dropout(torch.relu(layer(h)))
+            if mask is not None:
+                h = h * mask
+        return h.transpose(1, 2)
+
+    def forward(self, x, lengths=None):
+        pooled = pool_states(self.encode(x, lengths), lengths, self.pooling, False)
+        return self.head(self.dropout(pooled))

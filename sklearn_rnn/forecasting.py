@@ -52,7 +52,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                  pooling="last", max_epochs=100, batch_size="auto", lr=1e-3,
                  optimizer="adam", weight_decay=0.0, clip_grad_norm=None, early_stopping=True,
                  validation_fraction=0.1, patience=20, tol=1e-4, scale_inputs=True,
-                 warm_start=False, random_state=None, device="cpu", n_threads=1, verbose=0):
+                 warm_start=False, random_state=None, device="cpu", n_threads=1, verbose=0,
+                 tbptt_steps=None, forget_bias=1.0):
         self.target = target
         self.lookback = lookback
         self.horizon = horizon
@@ -68,7 +69,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
-            device=device, n_threads=n_threads, verbose=verbose)
+            device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
+            forget_bias=forget_bias)
 
     # ---------------------------------------------------------------- public
     def fit(self, X, y=None):
@@ -439,9 +441,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return ForecastNet(1 + len(self.covariates_), self._train_horizon(),
                            n_quantiles=n_quantiles, level=self.level,
                            link="log" if self.loss == "poisson" else "identity",
-                           cell=self._cell_type(), hidden_size=self.hidden_size,
-                           num_layers=self.num_layers, dropout=self.dropout,
-                           bidirectional=self.bidirectional, pooling=self.pooling)
+                           **self._recurrent_kwargs())
 
     def _criterion(self):
         return _LOSSES[self.loss]
@@ -618,7 +618,8 @@ _DOC = """{summary}
         Quantiles for ``loss="quantile"``; ``predict`` returns the one
         nearest 0.5.
     hidden_size, num_layers, dropout, bidirectional, optimizer, weight_decay, \
-tol, scale_inputs, warm_start, random_state, device, n_threads, verbose
+tol, scale_inputs, warm_start, random_state, device, n_threads, verbose, \
+tbptt_steps, forget_bias
         As for :class:`~sklearn_rnn.RNNRegressor` (same defaults).
     pooling : {{"last", "mean", "max"}}, default="last"
     max_epochs : int, default=100
@@ -686,7 +687,7 @@ class RNNForecaster(_BaseForecaster):
                  lr=1e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0):
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0):
         self.cell = cell
         super().__init__(
             target=target, lookback=lookback, horizon=horizon, strategy=strategy,
@@ -697,7 +698,8 @@ class RNNForecaster(_BaseForecaster):
             clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
-            device=device, n_threads=n_threads, verbose=verbose)
+            device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
+            forget_bias=forget_bias)
 
 
 class LSTMForecaster(_BaseForecaster):

@@ -71,6 +71,17 @@ _PARAMETERS = """
         (see ``benchmarks/RESULTS.md``).
     verbose : int, default=0
         Print a line per epoch (losses and time) when positive.
+    tbptt_steps : int or None, default=None
+        Truncated backpropagation through time: read sequences in chunks of
+        this many steps, carrying the hidden state and detaching it between
+        chunks. None (or a value >= the sequence length) is full BPTT. With
+        "last" pooling and equal lengths, training memory grows with
+        ``tbptt_steps`` rather than the sequence length. Needs
+        ``bidirectional=False``.
+    forget_bias : float or None, default=1.0
+        Initial forget-gate bias of an LSTM (ignored by other cells); None
+        keeps PyTorch's initialisation. 1.0 lets gradients reach further back
+        at initialisation (see ``sklearn_rnn.diagnostics``).
 """
 
 _INPUT_CONTRACT = """
@@ -93,7 +104,9 @@ _ATTRIBUTES = """
         Epochs trained (accumulated over warm starts and ``partial_fit``).
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
-        stopping), ``dur``; e.g. ``history_[:, "train_loss"]``.
+        stopping), ``dur``, ``grad_norm`` / ``grad_norm_max`` (global gradient
+        norm before clipping) and ``clipped`` (share of steps clipped); e.g.
+        ``history_[:, "train_loss"]``.
     net_ : skorch.NeuralNet
         The trained engine; ``net_.module_`` is the torch module.
 """
@@ -225,7 +238,7 @@ class _CellChoice(BaseSequenceEstimator):
                  lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0):
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0):
         self.cell = cell
         super().__init__(
             hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
@@ -234,7 +247,8 @@ class _CellChoice(BaseSequenceEstimator):
             clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
-            device=device, n_threads=n_threads, verbose=verbose)
+            device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
+            forget_bias=forget_bias)
 
 
 _CLASSES_DOC = """

@@ -1,0 +1,537 @@
+"""Character-level language models on recurrent networks: likelihood and text completion."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._base import BaseNetEstimator
+from ._modules import RNN_CELLS
+from .utils import draw_seed, torch_threads
+
+
+# ---------------------------------------------------------------------------
+# Pure torch modules. They belong in _modules.py (no sklearn imports here);
+# kept in this file until the owner of _modules.py moves them.
+# ---------------------------------------------------------------------------
+class LanguageNet(nn.Module):
+    """Token embedding, recurrent layers and a linear head over the vocabulary.
+
+    ``forward(x)`` takes token ids ``(batch, time)`` (int64) and returns the
+    logits of the next token at every step, ``(batch, time, vocab_size)``.
+    ``run(x, state)`` does the same from a given recurrent state and also
+    returns the final state, so generation can feed one token at a time.
+    """
+
+    def __init__(self, vocab_size, embedding_size=32, cell="lstm", hidden_size=64,
+                 num_layers=1, dropout=0.0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_size)
+        self.rnn = RNN_CELLS[cell](input_size=embedding_size, hidden_size=hidden_size,
+                                   num_layers=num_layers, batch_first=True,
+                                   dropout=dropout if num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, x):
+        return self.run(x)[0]
+
+    def run(self, x, state=None):
+        out, state = self.rnn(self.dropout(self.embedding(x)), state)
+        return self.head(self.dropout(out)), state
+
+
+class SequenceCrossEntropy(nn.Module):
+    """Mean cross-entropy over every step of ``(batch, time, vocab)`` logits.
+
+    Targets equal to ``ignore_index`` (padding) do not count.
+    """
+
+    def __init__(self, ignore_index=-100):
+        super().__init__()
+        self.ignore_index = ignore_index
+
+    def forward(self, logits, target):
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                               ignore_index=self.ignore_index)
+# ---------------------------------------------------------------------------
+
+
+_END, _UNK, _N_SPECIAL = 0, 1, 2  # token ids of the text boundary and of unknown characters
+_IGNORE = -100                     # target id of padding (not scored)
+_SCORE_CHUNK = 1024                # time steps per forward pass when scoring long texts
+_SCORE_BATCH = 64                  # texts per forward pass when scoring
+
+
+class _TokenWindows(torch.utils.data.Dataset):
+    """Windows of ``length`` tokens cut from one token stream on the fly.
+
+    ``inputs`` and ``targets`` are ``(n,)`` int64 tensors on the device, with
+    ``targets[i]`` the token that follows ``inputs[i]``. Window ``i`` starts
+    at ``i * length`` (non-overlapping, so an epoch predicts each token once).
+    With a ``generator`` (training), each window start is shifted by a random
+    ``0 .. length - 1`` at every batch, so the cut points differ from epoch
+    to epoch; windows overhanging the end read padding, whose targets are
+    ignored by the loss. Every window keeps at least one real target.
+    """
+
+    def __init__(self, inputs, targets, length, generator=None):
+        n, device = inputs.shape[0], inputs.device
+        self.n, self.length, self.generator = n, length, generator
+        pad = length * (math.ceil(n / length) + 1) - n
+        self.inputs = torch.cat([inputs, torch.full((pad,), _END, dtype=torch.long,
+                                                    device=device)])
+        self.targets = torch.cat([targets, torch.full((pad,), _IGNORE, dtype=torch.long,
+                                                      device=device)])
+        self.starts = torch.arange(0, n, length, device=device)
+        self._window = torch.arange(length, device=device)
+
+    def __len__(self):
+        return self.starts.shape[0]
+
+    @property
+    def device(self):
+        return self.inputs.device
+
+    def __getitem__(self, index):
+        return self.batch(slice(index, index + 1))
+
+    def batch(self, index):
+        start = self.starts[index]
+        if self.generator is not None:
+            shift = torch.randint(0, self.length, start.shape, generator=self.generator)
+            start = torch.clamp(start + shift.to(start.device), max=self.n - 1)
+        rows = start[:, None] + self._window
+        return self.inputs[rows], self.targets[rows]
+
+
+class RNNLanguageModel(BaseNetEstimator):
+    """Character-level language model on a recurrent network (Elman, LSTM or GRU).
+
+    ``fit`` takes a list of texts (documents). Each text is read as a
+    sequence of characters (Unicode code points) closed by an end-of-text
+    token; the texts are joined into one stream and the network learns to
+    predict every next token from the ones before it, on windows of
+    ``sequence_length`` tokens cut from the stream at each batch (truncated
+    backpropagation through time, each window starting from a zero state).
+
+    * ``score(texts)`` is the mean log-likelihood per token (natural log) of
+      the texts, each read from its start: higher is better, so
+      ``GridSearchCV(RNNLanguageModel(), {"hidden_size": [...]})`` picks the
+      model that best predicts held-out texts.
+    * ``perplexity(texts)`` is ``exp(-score(texts))``.
+    * ``complete(prefix)`` samples a continuation of a prefix.
+
+    Tokens are the characters of a text plus its end-of-text token: a text of
+    ``n`` characters counts ``n + 1`` tokens in ``score``, the last being the
+    prediction that the text ends there.
+
+    Parameters
+    ----------
+    cell : {"elman", "lstm", "gru"}, default="lstm"
+        The recurrent cell.
+    sequence_length : int, default=64
+        Tokens per training window: the span over which gradients flow back.
+        Scoring and generation carry the state over whole texts, so the model
+        may use longer context than it was trained on, but learns
+        dependencies only up to about this length.
+    embedding_size : int, default=32
+        Dimension of the character embedding.
+    min_count : int, default=1
+        Characters seen fewer times in the training texts are mapped to one
+        "unknown" token. At scoring time, characters not in ``vocabulary_``
+        are read as that token too and score the probability the model gives
+        to it (with ``min_count=1`` that token is never seen in training, so
+        an unseen character costs a large, finite penalty). ``complete``
+        refuses prefixes with such characters and never generates the token.
+    hidden_size : int, default=128
+        Units in each recurrent layer.
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    dropout : float, default=0.0
+        Dropout on the embeddings, between stacked layers and before the head.
+    max_epochs : int, default=30
+        Upper bound on passes over the training stream.
+    batch_size : int or "auto", default="auto"
+        Windows per gradient step; "auto" takes ``n_windows // 32`` within
+        [16, 128].
+    lr : float, default=3e-3
+    optimizer : {"adam", "sgd", "rmsprop"}, default="adam"
+    weight_decay : float, default=0.0
+    clip_grad_norm : float or None, default=1.0
+        As for :class:`~sklearn_rnn.RNNRegressor`.
+    early_stopping : bool, default=True
+        Hold out the last ``validation_fraction`` of the token stream (the
+        end of a single text; with several texts, the last texts in the order
+        given, and the end of the one the cut falls in), stop when its loss
+        has not improved by ``tol`` for ``patience`` epochs, and keep the best
+        epoch's weights. When False, stop when the training loss stalls.
+        The tail of the stream, not the tail of each text, so the held-out
+        part never overlaps a training window and training still sees texts
+        end (the end-of-text token would otherwise only occur in validation).
+    validation_fraction : float, default=0.1
+        Share of the tokens held out for early stopping.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    tol : float, default=1e-4
+        Smallest loss decrease (nats per token) that counts as an improvement.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``; the
+        vocabulary stays that of the first fit (new characters are unknown).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, batch order and window shifts. Global RNGs are
+        left untouched.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    n_threads : int or None, default=1
+        PyTorch intra-op threads while training and predicting.
+    verbose : int, default=0
+        Print skorch's epoch table when positive.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Character -> token id. Ids 0 (end of text) and 1 (unknown character)
+        are reserved and have no key.
+    n_iter_ : int
+        Epochs run.
+    history_ : skorch History
+        Per-epoch ``train_loss`` and ``valid_loss`` (mean cross-entropy per
+        token, nats) and timings.
+    net_ : skorch NeuralNet
+        The trained engine; ``net_.module_`` is the :class:`LanguageNet`.
+
+    Examples
+    --------
+    >>> from sklearn_rnn.language import RNNLanguageModel
+    >>> texts = ["abcabcabcabcabc"] * 40
+    >>> lm = RNNLanguageModel(hidden_size=32, sequence_length=16, max_epochs=40,
+    ...                       lr=1e-2, early_stopping=False, random_state=0).fit(texts)
+    >>> lm.complete("abca", max_length=5, top_k=1)
+    'bcabc'
+    >>> lm.perplexity(["abcabc"]) < 1.5
+    True
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in BaseNetEstimator._parameter_constraints.items()
+           if k not in ("bidirectional", "pooling", "scale_inputs")},
+        "cell": [StrOptions(set(RNN_CELLS))],
+        "sequence_length": [Interval(Integral, 1, None, closed="left")],
+        "embedding_size": [Interval(Integral, 1, None, closed="left")],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, cell="lstm", *, sequence_length=64, embedding_size=32, min_count=1,
+                 hidden_size=128, num_layers=1, dropout=0.0, max_epochs=30,
+                 batch_size="auto", lr=3e-3, optimizer="adam", weight_decay=0.0,
+                 clip_grad_norm=1.0, early_stopping=True, validation_fraction=0.1,
+                 patience=5, tol=1e-4, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0):
+        # Not BaseNetEstimator.__init__: bidirectional, pooling and scale_inputs
+        # mean nothing for a left-to-right language model.
+        self.cell = cell
+        self.sequence_length = sequence_length
+        self.embedding_size = embedding_size
+        self.min_count = min_count
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ---------------------------------------------------------------- public
+    def fit(self, X, y=None):
+        """Train the language model on texts.
+
+        Parameters
+        ----------
+        X : iterable of str
+            The training texts (documents). A single long text is passed as
+            ``[text]``; a bare str is refused, as it would be read as one
+            text per character.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y=None):
+        """Train one epoch on texts ``X`` (building the vocabulary on the first
+        call), without early stopping. Returns ``self``."""
+        return self._fit(X, y, incremental=True)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per token (natural log) of texts, each read from its start.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Texts; a text of ``n`` characters counts ``n + 1`` tokens (its
+            characters and its end). Characters not in ``vocabulary_`` are
+            scored as the unknown token (see ``min_count``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Higher is better; ``-score`` is the cross-entropy in nats per
+            token and ``exp(-score)`` the perplexity.
+        """
+        check_is_fitted(self)
+        log_likelihood, n_tokens = self._log_likelihoods(self._check_texts(X, "score"))
+        return float(log_likelihood.sum() / n_tokens.sum())
+
+    def perplexity(self, X):
+        """Perplexity per token of texts: ``exp(-score(X))`` (lower is better)."""
+        return math.exp(-self.score(X))
+
+    def complete(self, prefix, max_length=100, temperature=1.0, top_k=None,
+                 random_state=None):
+        """Sample a continuation of ``prefix``, one character at a time.
+
+        The network reads the prefix as the start of a text, then draws each
+        next character from its predicted distribution and feeds it back
+        (carrying the recurrent state, so the prefix is read once).
+
+        Parameters
+        ----------
+        prefix : str or list of str
+            Start of the text to complete; "" starts a new text. Every
+            character must be in ``vocabulary_``.
+        max_length : int, default=100
+            Most characters to generate. A continuation stops earlier when the
+            model draws the end-of-text token (the end is not returned).
+        temperature : float, default=1.0
+            Divides the logits before sampling: below 1 sharper and more
+            conservative, above 1 more varied. Must be > 0; for the most
+            likely character at each step use ``top_k=1``.
+        top_k : int or None, default=None
+            Sample among the ``top_k`` most likely tokens only.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the sampling: the same prefixes and ``random_state`` give
+            the same continuations. Global RNGs are not used.
+
+        Returns
+        -------
+        continuation : str or list of str
+            The generated text without the prefix; a list for a list of
+            prefixes.
+        """
+        check_is_fitted(self)
+        single = isinstance(prefix, str)
+        prefixes = [prefix] if single else self._check_texts(prefix, "complete",
+                                                             allow_empty_list=True)
+        if (not isinstance(max_length, Integral) or isinstance(max_length, bool)
+                or max_length < 0):
+            raise ValueError(f"max_length must be a non-negative integer; got {max_length!r}.")
+        if (not isinstance(temperature, Real) or isinstance(temperature, bool)
+                or not math.isfinite(temperature) or temperature <= 0):
+            raise ValueError(
+                f"temperature must be a finite number > 0; got {temperature!r}. For the "
+                "most likely character at every step, use top_k=1.")
+        if top_k is not None and (not isinstance(top_k, Integral) or isinstance(top_k, bool)
+                                  or top_k < 1):
+            raise ValueError(f"top_k must be None or a positive integer; got {top_k!r}.")
+        unseen = sorted({c for p in prefixes for c in p if c not in self.vocabulary_})
+        if unseen:
+            raise ValueError(
+                f"The prefix has {len(unseen)} character(s) not in the vocabulary learnt in "
+                f"fit: {unseen!r}. Remove or replace them (vocabulary_ lists the known "
+                "characters).")
+        if not prefixes:
+            return []
+        seed = draw_seed(random_state)
+        with torch_threads(self.n_threads), torch.no_grad():
+            ids = self._sample(prefixes, max_length, float(temperature), top_k, seed)
+        chars = self._id_to_char
+        out = []
+        for row in ids:
+            end = np.flatnonzero(row == _END)
+            out.append("".join(chars[row[:end[0] if len(end) else len(row)]]))
+        return out[0] if single else out
+
+    # ---------------------------------------------------------------- training
+    def _training_data(self, X, y, *, reset, seed, device, early_stopping):
+        texts = self._check_texts(X, "fit")
+        if reset:
+            self._build_vocabulary(texts)
+        stream = self._stream(texts)
+        n = len(stream) - 1  # tokens to predict
+        n_valid = math.ceil(self.validation_fraction * n) if early_stopping else 0
+        n_train = n - n_valid
+        if n_train < 1:
+            raise ValueError(
+                f"The texts hold {n} token(s); none are left for training after setting "
+                f"aside validation_fraction={self.validation_fraction} for early stopping. "
+                "Use more text or early_stopping=False.")
+        stream = torch.from_numpy(stream).to(device)
+        generator = torch.Generator().manual_seed(seed + 1)
+        train = _TokenWindows(stream[:n_train], stream[1:n_train + 1], self.sequence_length,
+                              generator=generator)
+        valid = (_TokenWindows(stream[n_train:n], stream[n_train + 1:], self.sequence_length)
+                 if n_valid else None)
+        return train, valid
+
+    def _build_module(self):
+        return LanguageNet(len(self.vocabulary_) + _N_SPECIAL, self.embedding_size,
+                           cell=self._cell_type(), hidden_size=self.hidden_size,
+                           num_layers=self.num_layers, dropout=self.dropout)
+
+    def _criterion(self):
+        return SequenceCrossEntropy
+
+    # ---------------------------------------------------------------- text
+    def _check_texts(self, X, method, allow_empty_list=False):
+        """``X`` as a list of str, or a TypeError/ValueError saying what is wrong."""
+        name = type(self).__name__
+        if isinstance(X, (str, bytes)):
+            raise TypeError(
+                f"{name}.{method} takes an iterable of texts, got a single "
+                f"{type(X).__name__} of length {len(X)}. Pass [text] to use it as one "
+                "text.")
+        if hasattr(X, "columns"):
+            raise TypeError(f"{name}.{method} takes an iterable of texts, got a DataFrame; "
+                            "pass one column, e.g. df['text'].")
+        if getattr(X, "ndim", 1) != 1:
+            raise ValueError(f"{name}.{method} takes a 1-D collection of texts; got an "
+                             f"array of shape {X.shape}.")
+        try:
+            texts = list(X)
+        except TypeError:
+            raise TypeError(f"{name}.{method} takes an iterable of texts (str); got "
+                            f"{type(X).__name__}.") from None
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"{name}.{method} takes texts as str; item {i} is "
+                                f"{type(text).__name__} ({text!r:.40}).")
+        if not texts and not allow_empty_list:
+            raise ValueError(f"{name}.{method} got no texts (an empty collection).")
+        return texts
+
+    def _build_vocabulary(self, texts):
+        if not any(texts):
+            raise ValueError(f"{type(self).__name__}.fit got only empty texts; a language "
+                             "model needs at least one character to learn from.")
+        codes, counts = np.unique(np.concatenate([_code_points(t) for t in texts]),
+                                  return_counts=True)
+        codes = codes[counts >= self.min_count]
+        if len(codes) == 0:
+            raise ValueError(f"No character occurs min_count={self.min_count} times in the "
+                             "training texts; lower min_count.")
+        self.vocabulary_ = {chr(c): i + _N_SPECIAL for i, c in enumerate(codes.tolist())}
+        self._codes = codes
+        self._id_to_char = np.array(["", ""] + [chr(c) for c in codes.tolist()], dtype=object)
+
+    def _encode(self, text):
+        """Token ids of a text's characters (int64), unknown ones as ``_UNK``."""
+        codes = _code_points(text)
+        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        return np.where(self._codes[pos] == codes, pos + _N_SPECIAL, _UNK).astype(np.int64)
+
+    def _stream(self, texts):
+        """``END t1 END t2 ... END``: every text starts after, and ends with, the boundary."""
+        parts = [np.array([_END], dtype=np.int64)]
+        for text in texts:
+            parts += [self._encode(text), parts[0]]
+        return np.concatenate(parts)
+
+    # ---------------------------------------------------------------- inference
+    def _log_likelihoods(self, texts):
+        """Per text: total log-likelihood (nats) and number of tokens."""
+        encoded = [self._encode(t) for t in texts]
+        n_tokens = np.array([len(e) + 1 for e in encoded], dtype=np.int64)
+        total = np.zeros(len(texts))
+        module = self.net_.module_
+        module.eval()
+        device = torch.device(self.net_.device)
+        order = np.argsort(n_tokens, kind="stable")  # similar lengths share a batch
+        with torch_threads(self.n_threads), torch.no_grad():
+            for start in range(0, len(order), _SCORE_BATCH):
+                group = order[start:start + _SCORE_BATCH]
+                width = int(n_tokens[group].max())
+                x = np.full((len(group), width), _END, dtype=np.int64)
+                y = np.full((len(group), width), _IGNORE, dtype=np.int64)
+                for row, i in enumerate(group):
+                    x[row, 1:n_tokens[i]] = encoded[i]
+                    y[row, :n_tokens[i] - 1] = encoded[i]
+                    y[row, n_tokens[i] - 1] = _END
+                x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+                state, ll = None, torch.zeros(len(group), dtype=torch.float64, device=device)
+                # Long texts go through in chunks, carrying the state: memory
+                # stays at one chunk's logits whatever the text length.
+                for t0 in range(0, width, _SCORE_CHUNK):
+                    logits, state = module.run(x[:, t0:t0 + _SCORE_CHUNK], state)
+                    target = y[:, t0:t0 + _SCORE_CHUNK]
+                    logp = torch.log_softmax(logits.float(), dim=-1).gather(
+                        -1, target.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+                    ll += torch.where(target != _IGNORE, logp, 0.0).sum(dim=1).double()
+                total[group] = ll.cpu().numpy()
+        return total, n_tokens
+
+    def _sample(self, prefixes, max_length, temperature, top_k, seed):
+        """Token ids ``(n_prefixes, max_length)`` sampled after each prefix."""
+        module = self.net_.module_
+        module.eval()
+        device = torch.device(self.net_.device)
+        last, states = [], []
+        for prefix in prefixes:  # one pass over each prefix warms its state
+            ids = np.concatenate([[_END], self._encode(prefix)]).astype(np.int64)
+            logits, state = module.run(torch.from_numpy(ids)[None].to(device))
+            last.append(logits[:, -1])
+            states.append(state)
+        logits = torch.cat(last)
+        state = (tuple(torch.cat(s, dim=1) for s in zip(*states))
+                 if isinstance(states[0], tuple) else torch.cat(states, dim=1))
+        generator = torch.Generator().manual_seed(seed)
+        out = np.full((len(prefixes), max_length), _END, dtype=np.int64)
+        done = np.zeros(len(prefixes), dtype=bool)
+        k = None if top_k is None else min(top_k, logits.shape[1] - 1)
+        for step in range(max_length):
+            scaled = logits.float().cpu() / temperature
+            scaled[:, _UNK] = -math.inf
+            if k is not None:
+                kth = torch.topk(scaled, k, dim=1).values[:, -1:]
+                scaled = scaled.masked_fill(scaled < kth, -math.inf)
+            token = torch.multinomial(torch.softmax(scaled, dim=1), 1, generator=generator)
+            out[:, step] = token[:, 0].numpy()
+            done |= out[:, step] == _END
+            if done.all() or step == max_length - 1:
+                break
+            logits, state = module.run(token.to(device), state)
+            logits = logits[:, -1]
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = False
+        return tags
+
+
+def _code_points(text):
+    """The Unicode code points of ``text`` as uint32, without a per-character loop."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)

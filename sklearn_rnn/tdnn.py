@@ -1,0 +1,190 @@
+"""Time-delay neural network (TDNN) sequence regressors and classifiers.
+
+A TDNN (Waibel et al., 1989) is a stack of 1-D convolutions over time; each
+layer reads its input at a set of time offsets, its *context* or delays, as in
+Kaldi's TDNN layers (Peddinti et al., 2015). The estimators share the input
+contract, parameters and training engine of the recurrent estimators, so one
+grid search can compare a TDNN with an RNN on the same task.
+"""
+
+import inspect
+import re
+from numbers import Integral
+
+
+from ._base import BaseSequenceEstimator
+from ._modules import DEFAULT_CONTEXT, TDNNNet
+from .recurrent import (_ATTRIBUTES, _CLASSES_DOC, _INPUT_CONTRACT, _PARAMETERS,
+                        _SequenceClassifier, _SequenceRegressor)
+
+
+# --------------------------------------------------------------------------------------
+# Estimators
+# --------------------------------------------------------------------------------------
+def _check_context(context, owner):
+    """``context`` as a tuple of sorted tuples of int, or a ValueError naming it."""
+    expected = ("a non-empty tuple or list of layers, each a non-empty tuple or list of "
+                "distinct integer delays, e.g. ((-2, -1, 0, 1, 2), (-2, 0, 2))")
+    if not isinstance(context, (tuple, list)) or len(context) == 0:
+        raise ValueError(f"The 'context' parameter of {owner} must be {expected}; "
+                         f"got {context!r}.")
+    layers = []
+    for i, delays in enumerate(context):
+        problem = None
+        if not isinstance(delays, (tuple, list)) or len(delays) == 0:
+            problem = "is not a non-empty tuple or list"
+        elif not all(isinstance(d, Integral) and not isinstance(d, bool) for d in delays):
+            problem = "holds a value that is not an integer"
+        elif len(set(delays)) != len(delays):
+            problem = "repeats a delay"
+        if problem:
+            raise ValueError(f"The 'context' parameter of {owner} must be "
+                             f"{expected}; layer {i} ({delays!r}) {problem}.")
+        layers.append(tuple(sorted(int(d) for d in delays)))
+    return tuple(layers)
+
+
+#: Parameters of the recurrent estimators that have no meaning for a TDNN: the
+#: number of layers is ``len(context)``, and there is no recurrence to run
+#: backwards, truncate or gate.
+_RECURRENT_ONLY = ("cell", "num_layers", "bidirectional", "tbptt_steps", "forget_bias")
+
+
+class _TDNNParameters(BaseSequenceEstimator):
+    """The TDNN parameters in place of the recurrent ones (cells, layers, directions)."""
+
+    _parameter_constraints = {
+        **{k: v for k, v in BaseSequenceEstimator._parameter_constraints.items()
+           if k not in _RECURRENT_ONLY},
+        "context": [tuple, list],
+    }
+
+    # Sets every parameter itself: BaseNetEstimator.__init__ would also set the
+    # recurrent-only ones, which are not TDNN parameters.
+    def __init__(self, *, context=DEFAULT_CONTEXT, hidden_size=64, dropout=0.0,
+                 pooling="max", max_epochs=200, batch_size="auto", lr=3e-3,
+                 optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0):
+        self.context = context
+        self.hidden_size = hidden_size
+        self.dropout = dropout
+        self.pooling = pooling
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.scale_inputs = scale_inputs
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    def _validate_params(self):
+        super()._validate_params()
+        _check_context(self.context, type(self).__name__)
+
+    def _build_module(self):
+        return TDNNNet(self._n_step_features, self._output_size(),
+                       context=_check_context(self.context, type(self).__name__),
+                       hidden_size=self.hidden_size,
+                       dropout=self.dropout, pooling=self.pooling)
+
+
+_TDNN_PARAMETER_NAMES = tuple(inspect.signature(_TDNNParameters.__init__).parameters)[1:]
+
+_TDNN_PARAMETERS = """
+    Parameters
+    ----------
+    context : tuple of tuples of int, default=((-2, -1, 0, 1, 2), (-2, 0, 2), (-3, 0, 3))
+        The delays of each layer, one tuple per layer (``len(context)``
+        layers): output step ``t`` of a layer reads its input at steps
+        ``t + d`` for each delay ``d``; steps past either end read zeros.
+        Negative delays look back, positive ones ahead. The default (from
+        Kaldi/Peddinti's TDNN) sees 7 steps on each side.
+    hidden_size : int, default=64
+        Channels of each layer.
+    dropout : float, default=0.0
+        Dropout after each layer and before the output layer.
+    pooling : {"last", "mean", "max"}, default="max"
+        How the top layer is summarised over time before the output layer:
+        the output at the last valid step, or the mean/max over valid steps.
+        A "last" output sees only the final steps within the receptive field
+        of ``context`` (the sum over layers of the largest look-back).
+"""
+
+
+def _training_parameters():
+    """The recurrent estimators' docs of the training parameters a TDNN shares."""
+    entries = re.split(r"\n(?=    \w+ : )", _PARAMETERS.format(cell=""))
+    own = set(_TDNN_PARAMETER_NAMES) - {"context", "hidden_size", "dropout", "pooling"}
+    kept = [e for e in entries if e.split(" : ")[0].strip() in own]
+    return "\n".join(kept).rstrip("\n") + "\n"
+
+_NOTES = """
+    Notes
+    -----
+    Each layer is one dilated :class:`torch.nn.Conv1d` with ReLU: the dilation
+    is the greatest common divisor of the gaps between the layer's delays and
+    the kernel spans them; taps that are not delays (unevenly spaced delays)
+    are masked to zero. Ragged sequences are right-padded; the padded steps of
+    the input and of every layer are zeroed, so a sequence reads the same zeros
+    past its end in a batch as alone, and pooling covers its valid steps only.
+
+    References
+    ----------
+    A. Waibel, T. Hanazawa, G. Hinton, K. Shikano and K. Lang, "Phoneme
+    recognition using time-delay neural networks", IEEE Trans. ASSP, 1989.
+
+    V. Peddinti, D. Povey and S. Khudanpur, "A time delay neural network
+    architecture for efficient modeling of long temporal contexts",
+    Interspeech 2015.
+"""
+
+
+def _doc(summary, example, classes=""):
+    return (summary + "\n" + _INPUT_CONTRACT + _TDNN_PARAMETERS + _training_parameters()
+            + _ATTRIBUTES.format(classes=classes) + _NOTES + example)
+
+
+class TDNNRegressor(_SequenceRegressor, _TDNNParameters):
+    __doc__ = _doc("Sequence regressor on a time-delay neural network (1-D convolutions).", """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import TDNNRegressor
+    >>> t = np.linspace(0, 20, 220)
+    >>> X = np.stack([np.sin(t[i:i + 20]) for i in range(200)])  # 200 windows of 20 steps
+    >>> y = np.sin(t[20:220])                                     # the next value
+    >>> model = TDNNRegressor(context=((-2, -1, 0), (-4, 0)), pooling="last",
+    ...                       hidden_size=16, max_epochs=20, random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+""")
+
+
+class TDNNClassifier(_SequenceClassifier, _TDNNParameters):
+    __doc__ = _doc("Sequence classifier on a time-delay neural network (1-D convolutions).",
+                   """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import TDNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 15, 2))          # 100 sequences, 15 steps, 2 features
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")
+    >>> model = TDNNClassifier(hidden_size=16, pooling="mean", max_epochs=20,
+    ...                        random_state=0).fit(X, y)
+    >>> model.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> model.predict_proba(X[:2]).shape
+    (2, 2)
+""", classes=_CLASSES_DOC)
