@@ -3,6 +3,7 @@
 from .forecasting import LSTMForecaster, RNNForecaster
 from .tdnn import TDNNClassifier, TDNNRegressor
 from .text import SkipGramTransformer
+from .language import RNNLanguageModel
 from .recurrent import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                         LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor)
 
@@ -10,5 +11,6 @@ __version__ = "0.1.0"
 
 __all__ = ["ElmanClassifier", "ElmanRegressor", "GRUClassifier", "GRURegressor",
            "LSTMClassifier", "LSTMForecaster", "LSTMRegressor", "RNNClassifier",
+           "RNNLanguageModel",
            "RNNForecaster", "RNNRegressor", "SkipGramTransformer", "TDNNClassifier",
            "TDNNRegressor", "__version__"]

@@ -5,61 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from ._base import BaseNetEstimator
-from ._modules import RNN_CELLS
+from ._modules import RNN_CELLS, LanguageNet, SequenceCrossEntropy
 from .utils import draw_seed, torch_threads
-
-
-# ---------------------------------------------------------------------------
-# Pure torch modules. They belong in _modules.py (no sklearn imports here);
-# kept in this file until the owner of _modules.py moves them.
-# ---------------------------------------------------------------------------
-class LanguageNet(nn.Module):
-    """Token embedding, recurrent layers and a linear head over the vocabulary.
-
-    ``forward(x)`` takes token ids ``(batch, time)`` (int64) and returns the
-    logits of the next token at every step, ``(batch, time, vocab_size)``.
-    ``run(x, state)`` does the same from a given recurrent state and also
-    returns the final state, so generation can feed one token at a time.
-    """
-
-    def __init__(self, vocab_size, embedding_size=32, cell="lstm", hidden_size=64,
-                 num_layers=1, dropout=0.0):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_size)
-        self.rnn = RNN_CELLS[cell](input_size=embedding_size, hidden_size=hidden_size,
-                                   num_layers=num_layers, batch_first=True,
-                                   dropout=dropout if num_layers > 1 else 0.0)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, x):
-        return self.run(x)[0]
-
-    def run(self, x, state=None):
-        out, state = self.rnn(self.dropout(self.embedding(x)), state)
-        return self.head(self.dropout(out)), state
-
-
-class SequenceCrossEntropy(nn.Module):
-    """Mean cross-entropy over every step of ``(batch, time, vocab)`` logits.
-
-    Targets equal to ``ignore_index`` (padding) do not count.
-    """
-
-    def __init__(self, ignore_index=-100):
-        super().__init__()
-        self.ignore_index = ignore_index
-
-    def forward(self, logits, target):
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
-                               ignore_index=self.ignore_index)
-# ---------------------------------------------------------------------------
 
 
 _END, _UNK, _N_SPECIAL = 0, 1, 2  # token ids of the text boundary and of unknown characters

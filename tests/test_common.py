@@ -9,10 +9,11 @@ import sklearn_rnn
 FAST = dict(hidden_size=16, max_epochs=40, batch_size=32, lr=1e-2, early_stopping=False,
             random_state=0)
 
-# SkipGramTransformer takes text, which these checks cannot feed it: its data-free
-# checks run in tests/test_text.py.
+# SkipGramTransformer and RNNLanguageModel take text, which these checks cannot feed
+# them: their data-free checks run in tests/test_text.py and tests/test_language.py.
+TEXT_ESTIMATORS = ("SkipGramTransformer", "RNNLanguageModel")
 ESTIMATORS = [getattr(sklearn_rnn, name)(**FAST) for name in sklearn_rnn.__all__
-              if name not in ("__version__", "SkipGramTransformer")]
+              if name not in ("__version__",) + TEXT_ESTIMATORS]
 
 # {check name: reason} for checks an estimator may fail (marked xfail, not strict).
 EXPECTED_FAILURES = {

@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_rnn.language import RNNLanguageModel
+from tests._sklearn_checks import DATA_FREE_CHECKS
 
 FAST = dict(hidden_size=32, embedding_size=16, sequence_length=32, max_epochs=12,
             batch_size=16, lr=1e-2, early_stopping=False, random_state=0)
@@ -189,3 +190,8 @@ def test_unfitted_and_invalid_parameters():
         RNNLanguageModel(sequence_length=0).fit(TRAIN)
     with pytest.raises(ValueError, match="cell"):
         RNNLanguageModel(cell="transformer").fit(TRAIN)
+
+
+@pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
+def test_sklearn_checks_that_apply_to_a_language_model(check):
+    check("RNNLanguageModel", RNNLanguageModel(hidden_size=4, max_epochs=1, random_state=0))

@@ -9,11 +9,11 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.utils import estimator_checks
 
 import torch
 
 from sklearn_rnn import SkipGramTransformer, _word2vec
+from tests._sklearn_checks import DATA_FREE_CHECKS
 from sklearn_rnn._word2vec import numba_available
 
 ENGINES = ["torch"] + (["numba"] if numba_available() else [])
@@ -241,19 +241,6 @@ def test_bad_input_is_handled_as_documented():
     assert "🙂" not in sg.vocabulary_ and "emoji" in sg.vocabulary_
     with pytest.raises(ValueError, match="'aggregate' parameter"):
         SkipGramTransformer(aggregate="median").fit(["a a a a a"])
-
-
-# parametrize_with_checks skips a string-input estimator whole (its checks feed
-# numeric arrays), so the data-free checks run here by name.
-DATA_FREE_CHECKS = [
-    estimator_checks.check_estimator_cloneable, estimator_checks.check_estimator_repr,
-    estimator_checks.check_no_attributes_set_in_init,
-    estimator_checks.check_parameters_default_constructible,
-    estimator_checks.check_get_params_invariance, estimator_checks.check_set_params,
-    estimator_checks.check_valid_tag_types, estimator_checks.check_estimator_tags_renamed,
-    estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
-    estimator_checks.check_mixin_order,
-]
 
 
 @pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
