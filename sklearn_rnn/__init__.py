@@ -4,6 +4,7 @@ from .forecasting import LSTMForecaster, RNNForecaster
 from .tdnn import TDNNClassifier, TDNNRegressor
 from .text import SkipGramTransformer
 from .language import RNNLanguageModel
+from .persistence import load, save
 from .recurrent import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                         LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor)
 
@@ -13,4 +14,4 @@ __all__ = ["ElmanClassifier", "ElmanRegressor", "GRUClassifier", "GRURegressor",
            "LSTMClassifier", "LSTMForecaster", "LSTMRegressor", "RNNClassifier",
            "RNNLanguageModel",
            "RNNForecaster", "RNNRegressor", "SkipGramTransformer", "TDNNClassifier",
-           "TDNNRegressor", "__version__"]
+           "TDNNRegressor", "__version__", "load", "save"]

@@ -9,54 +9,18 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_rnn import GRURegressor
 from sklearn_rnn._modules import DelayConv1d, TDNNNet
 from sklearn_rnn.tdnn import TDNNClassifier, TDNNRegressor
-
-# Same fast settings and expected failures as tests/test_common.py.
-FAST_CHECKS = dict(hidden_size=16, max_epochs=40, batch_size=32, lr=1e-2,
-                   early_stopping=False, random_state=0)
-EXPECTED_FAILURES = {
-    "check_methods_subset_invariance": (
-        "The networks compute in float32, and PyTorch's CPU convolution and matrix "
-        "kernels block the work differently for a batch of 1 and a batch of 20, so a "
-        "prediction can differ in the 7th significant digit (measured: 1.8e-7 absolute "
-        "on 1 of 20 samples); the check allows 1e-7. Batch invariance to float32 "
-        "precision is tested below (ragged vs one by one)."),
-}
+from tests.test_recurrent import sine_windows, two_kinds
 
 FAST = dict(hidden_size=8, max_epochs=3, batch_size=32, random_state=0)
-
-
-def sine_windows(n=400, steps=16, noise=0.05, seed=0):
-    """Windows of a noisy sine and the next (noise-free) value."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n + steps) * 0.3
-    series = np.sin(t) + noise * rng.normal(size=t.size)
-    X = np.stack([series[i:i + steps] for i in range(n)])
-    return X, np.sin(t[steps:steps + n])
-
-
-def two_kinds(n=120, steps=12, seed=0):
-    """Rising vs falling noisy sequences with two features, string labels."""
-    rng = np.random.default_rng(seed)
-    slope = np.where(rng.random(n) < 0.5, 1.0, -1.0)
-    ramp = np.linspace(-1, 1, steps)
-    X = slope[:, None, None] * ramp[None, :, None] + 0.3 * rng.normal(size=(n, steps, 2))
-    return X, np.where(slope > 0, "rising", "falling")
 
 
 def ragged(n=20, seed=0, features=2):
     rng = np.random.default_rng(seed)
     return [rng.normal(size=(int(rng.integers(1, 15)), features)) for _ in range(n)]
-
-
-@parametrize_with_checks([TDNNRegressor(**FAST_CHECKS), TDNNClassifier(**FAST_CHECKS)],
-                         expected_failed_checks=lambda est: EXPECTED_FAILURES)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # ---------------------------------------------------------------- the module

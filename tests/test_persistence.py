@@ -1,0 +1,146 @@
+"""sklearn_rnn.save / load: round trips, and files that must be refused."""
+
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import sklearn_rnn
+from sklearn_rnn import load, save
+from sklearn_rnn.persistence import PersistenceError
+
+rng = np.random.default_rng(0)
+X_SEQ = rng.normal(size=(40, 8, 2))
+Y_LABELS = np.where(X_SEQ[:, :, 0].sum(axis=1) > 0, "up", "down")
+RAGGED = [rng.normal(size=(n, 2)) for n in rng.integers(3, 9, size=30)]
+T = np.arange(100)
+FRAME = pd.DataFrame({"y": np.sin(T / 4), "x": np.cos(T / 7)},
+                     index=pd.date_range("2000-01-01", periods=100, freq="MS"))
+PANEL = pd.concat([pd.DataFrame({"year": 1950 + T[:40], "state": s, "rate": v + np.sin(T[:40])})
+                   for s, v in [("A", 10.0), ("B", 50.0)]]).set_index("year")
+TEXTS = ["the cat sat on the mat", "the dog sat on the log"] * 10
+FAST = dict(hidden_size=4, max_epochs=2, random_state=0)
+
+CASES = {
+    "GRUClassifier": (lambda: sklearn_rnn.GRUClassifier(**FAST).fit(X_SEQ, Y_LABELS),
+                      lambda m: m.predict_proba(X_SEQ)),
+    "ElmanRegressor-table": (lambda: sklearn_rnn.ElmanRegressor(**FAST).fit(
+        pd.DataFrame(X_SEQ[:, :, 0], columns=list("abcdefgh")), X_SEQ[:, 0, 1]),
+        lambda m: m.predict(pd.DataFrame(X_SEQ[:, :, 0], columns=list("abcdefgh")))),
+    "RNNRegressor-ragged": (lambda: sklearn_rnn.RNNRegressor(
+        cell="lstm", bidirectional=True, **FAST).fit(RAGGED, np.arange(30.0)),
+        lambda m: m.predict(RAGGED)),
+    "TDNNClassifier": (lambda: sklearn_rnn.TDNNClassifier(**FAST).fit(X_SEQ, Y_LABELS),
+                       lambda m: m.predict_proba(X_SEQ)),
+    "LSTMForecaster": (lambda: sklearn_rnn.LSTMForecaster(
+        target="y", lookback=6, **FAST).fit(FRAME.iloc[:90]), lambda m: m.predict(FRAME.iloc[90:])),
+    "LSTMForecaster-panel": (lambda: sklearn_rnn.LSTMForecaster(
+        target="rate", series_id="state", lookback=4, loss="quantile", **FAST).fit(PANEL),
+        lambda m: m.forecast(3)),
+    "SkipGramTransformer": (lambda: sklearn_rnn.SkipGramTransformer(
+        vector_size=4, min_count=1, epochs=1, random_state=0).fit(TEXTS),
+        lambda m: m.transform(TEXTS)),
+    "RNNLanguageModel": (lambda: sklearn_rnn.RNNLanguageModel(
+        hidden_size=4, max_epochs=1, random_state=0).fit(TEXTS),
+        lambda m: m.score(TEXTS[:2])),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_round_trip_predicts_identically(case, tmp_path):
+    make, use = CASES[case]
+    model = make()
+    save(model, tmp_path / "model.skrnn")
+    restored = load(tmp_path / "model.skrnn")
+    assert type(restored) is type(model)
+    assert restored.get_params() == model.get_params()
+    expected, got = use(model), use(restored)
+    if isinstance(expected, (pd.Series, pd.DataFrame)):
+        assert expected.equals(got)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_unfitted_and_warm_start_after_load(tmp_path):
+    save(sklearn_rnn.LSTMRegressor(hidden_size=3), tmp_path / "u.skrnn")
+    assert load(tmp_path / "u.skrnn").hidden_size == 3
+    model = sklearn_rnn.GRUClassifier(warm_start=True, **FAST).fit(X_SEQ, Y_LABELS)
+    save(model, tmp_path / "m.skrnn")
+    restored = load(tmp_path / "m.skrnn")
+    restored.fit(X_SEQ, Y_LABELS)                      # training resumes from the weights
+    assert restored.n_iter_ == 4 and len(restored.history_) == 4
+
+
+def test_callable_parameters_are_refused(tmp_path):
+    sg = sklearn_rnn.SkipGramTransformer(tokenizer=str.split, min_count=1, epochs=1)
+    with pytest.raises(TypeError, match="callable"):
+        save(sg.fit(TEXTS), tmp_path / "s.skrnn")
+
+
+def _model_file(tmp_path):
+    save(sklearn_rnn.GRUClassifier(**FAST).fit(X_SEQ, Y_LABELS), tmp_path / "m.skrnn")
+    return tmp_path / "m.skrnn"
+
+
+def test_truncated_and_foreign_files_are_refused(tmp_path):
+    path = _model_file(tmp_path)
+    data = path.read_bytes()
+    (tmp_path / "cut.skrnn").write_bytes(data[: len(data) // 2])
+    with pytest.raises(PersistenceError, match="not an intact"):
+        load(tmp_path / "cut.skrnn")
+    (tmp_path / "text.skrnn").write_text("hello")
+    with pytest.raises(PersistenceError):
+        load(tmp_path / "text.skrnn")
+
+
+def _rewrite(path, out, json_edit=None, tensors=None):
+    with zipfile.ZipFile(path) as archive:
+        document = json.loads(archive.read("estimator.json"))
+        raw = archive.read("tensors.pt")
+    if json_edit:
+        json_edit(document)
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("estimator.json", json.dumps(document))
+        archive.writestr("tensors.pt", raw if tensors is None else tensors)
+    return out
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda d: d.update({"class": "os.system"}), "not an estimator"),
+    (lambda d: d.update({"format_version": 99}), "format version 99"),
+    (lambda d: d.update({"format": "pickle"}), "not an sklearn_rnn"),
+    (lambda d: d["params"]["__dict__"].update({"no_such_param": 1}), "does not fit"),
+])
+def test_tampered_json_is_refused(edit, match, tmp_path):
+    path = _rewrite(_model_file(tmp_path), tmp_path / "bad.skrnn", json_edit=edit)
+    with pytest.raises(PersistenceError, match=match):
+        load(path)
+
+
+class _Exploit:
+    """Pickling this makes unpickling call os.system: loading must never run it."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_code_in_the_tensor_file_is_never_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = pickle.dumps({"module.head.weight": _Exploit(marker)})
+    import io
+
+    buffer = io.BytesIO()
+    torch.save({"x": _Exploit(marker)}, buffer)
+    for payload in (evil, buffer.getvalue()):
+        path = _rewrite(_model_file(tmp_path), tmp_path / "evil.skrnn", tensors=payload)
+        with pytest.raises(PersistenceError):
+            load(path)
+        assert not marker.exists()
