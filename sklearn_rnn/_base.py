@@ -7,8 +7,11 @@ every estimator; ``BaseSequenceEstimator`` adds the sequence input contract
 
 from numbers import Integral, Real
 
+import warnings
+
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator
@@ -16,9 +19,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._engine import BatchSlicer, DeviceDataset, GradientHealth, SequenceEngine
+from ._engine import (BatchSlicer, DeviceDataset, GradientHealth, NonFiniteLoss,
+                      SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
-from .utils import check_sequences, draw_seed, resolve_device, torch_session, torch_threads
+from .utils import (check_sequences, draw_seed, resolve_device, robust_std, torch_session,
+                    torch_threads)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
@@ -123,7 +128,15 @@ class BaseNetEstimator(BaseEstimator):
                 for name, value in settings.items():
                     setattr(self.net_, name, value)
                 self.net_.initialize_callbacks()
-            self.net_.partial_fit(train)
+            try:
+                self.net_.partial_fit(train)
+            except NonFiniteLoss as exc:
+                self._recover(f"Training stopped: {exc} (not a finite number).",
+                              first=self.net_.good_epochs_ == 0)
+            if self.net_.interrupted_:
+                self._recover("Training was interrupted (KeyboardInterrupt).",
+                              first=self.net_.good_epochs_ == 0)
+            self.net_.release_training_data()
         self.n_iter_ = len(self.net_.history)
         self.history_ = self._epoch_history()
         return self
@@ -147,6 +160,26 @@ class BaseNetEstimator(BaseEstimator):
                     num_layers=self.num_layers, dropout=self.dropout,
                     bidirectional=self.bidirectional, pooling=self.pooling,
                     forget_bias=self.forget_bias, tbptt_steps=self.tbptt_steps)
+
+    def __sklearn_is_fitted__(self):
+        # The network is what predictions need; a fit that failed removes it.
+        return hasattr(self, "net_")
+
+    def _recover(self, what, *, first):
+        """After a failed or interrupted epoch: keep the last completed one, say so."""
+        if first:
+            del self.net_
+            raise ValueError(
+                f"{what} No epoch completed, so {type(self).__name__} is left unfitted. "
+                "Check X and y for values too large to train on (scale them, or keep "
+                "scale_inputs=True), or lower lr (clip_grad_norm also guards against "
+                "exploding gradients).")
+        self.net_.restore_last_good_epoch()
+        warnings.warn(
+            f"{what} {type(self).__name__} keeps the weights of epoch "
+            f"{len(self.net_.history)}, the last one completed; fit again with "
+            "warm_start=True (or partial_fit) to resume from there.",
+            ConvergenceWarning, stacklevel=3)
 
     def _make_engine(self, device, settings):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
@@ -257,7 +290,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
             valid = np.arange(batch.x.shape[1])[None, :] < batch.lengths[:, None]
             values = batch.x[valid]
         self.input_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
-        scale = values.std(axis=0, dtype=np.float64)
+        scale = robust_std(values)
         self.input_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
 
     def _dataset(self, batch, y=None, *, device):

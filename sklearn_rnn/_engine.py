@@ -66,6 +66,14 @@ class BatchSlicer:
                 yield self.dataset.batch(slice(start, start + size))
 
 
+class NonFiniteLoss(ArithmeticError):
+    """Raised inside training when a batch loss is NaN or infinite."""
+
+
+def _copy_state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
 class SequenceEngine(NeuralNet):
     """skorch's NeuralNet restricted to datasets that slice their own batches.
 
@@ -77,6 +85,43 @@ class SequenceEngine(NeuralNet):
             raise TypeError("SequenceEngine takes a dataset with batch(index) "
                             f"(DeviceDataset, WindowDataset), got {type(X).__name__}")
         return X
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # Keep the last completed epoch's weights; on a non-finite loss or an
+        # interruption, training stops and those weights come back (see _base).
+        self.interrupted_ = False
+        self.good_state_ = _copy_state(self.module_)
+        self.good_epochs_ = len(self.history)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise  # skorch's partial_fit stops training quietly on it
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        if loss is not None and not torch.isfinite(loss):
+            raise NonFiniteLoss(f"the {'training' if training else 'validation'} loss "
+                                f"became {float(loss)} in epoch {len(self.history)}")
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        self.good_state_ = _copy_state(self.module_)
+        self.good_epochs_ = len(self.history)
+
+    def release_training_data(self):
+        """Drop what only training needed, so a fitted estimator pickles small:
+        the validation set, the weight snapshot, per-batch records."""
+        self.train_split = None
+        self.good_state_ = None
+        for epoch in self.history:
+            epoch["batches"] = []
+        for _, callback in self.callbacks_:
+            callback.__dict__.pop("norms_", None)
+
+    def restore_last_good_epoch(self):
+        """Weights and history of the last completed epoch (drops a partial one)."""
+        self.module_.load_state_dict(self.good_state_)
+        del self.history[self.good_epochs_:]
 
     def _set_training(self, training=True):
         # skorch sets the mode of every module on every batch (13 us each).

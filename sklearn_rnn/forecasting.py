@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._base import BaseNetEstimator
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
-from .utils import torch_threads
+from .utils import robust_mean, robust_std, torch_threads
 
 _LOSSES = {"squared_error": torch.nn.MSELoss, "absolute_error": torch.nn.L1Loss,
            "poisson": torch.nn.PoissonNLLLoss, "quantile": QuantileLoss}
@@ -405,12 +405,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     raise ValueError("loss='poisson' needs a non-negative target.")
                 center, scale = 0.0, target.mean()
             else:
-                center, scale = target.mean(), target.std()
+                center, scale = float(robust_mean(target)), float(robust_std(target))
             if not self.scale_inputs:
                 center, scale = (0.0, 1.0)
             centers.append(center)
             scales.append(scale if scale > 0 else 1.0)
-            mean, std = cov.mean(axis=0), cov.std(axis=0)
+            mean, std = robust_mean(cov), robust_std(cov)
             cov_means.append(mean if self.scale_inputs else np.zeros_like(mean))
             cov_scales.append(np.where(std > 0, std, 1.0) if self.scale_inputs
                               else np.ones_like(std))
@@ -434,7 +434,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return np.asarray(z, dtype=np.float64) * self.target_scale_[pos] + self.target_center_[pos]
 
     def _scale_covariates(self, cov, pos):
-        return (cov - self.covariate_mean_[pos]) / self.covariate_scale_[pos]
+        scaled = (cov - self.covariate_mean_[pos]) / self.covariate_scale_[pos]
+        if not (np.abs(scaled) < np.finfo(np.float32).max).all():
+            raise ValueError("Covariate values are too large for the network's float32 "
+                             "arithmetic once scaled; rescale them.")
+        return scaled
 
     def _build_module(self):
         n_quantiles = len(self.quantiles_) if self.loss == "quantile" else None

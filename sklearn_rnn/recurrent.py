@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from ._base import BaseSequenceEstimator
 from ._modules import RNN_CELLS
+from .utils import robust_mean, robust_std
 
 _PARAMETERS = """
     Parameters
@@ -149,9 +150,8 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         if reset:
             self._y_1d = y.ndim == 1
             self.n_outputs_ = y2.shape[1]
-            self.target_mean_ = y2.mean(axis=0)
-            scale = y2.std(axis=0)
-            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+            self.target_scale_ = robust_std(y2)
+            self.target_mean_ = robust_mean(y2)
         elif y2.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y2.shape[1]} outputs, but {type(self).__name__} was "
                              f"fitted with {self.n_outputs_}.")

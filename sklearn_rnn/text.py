@@ -239,8 +239,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         del raw_ids
         # Drop out-of-vocabulary tokens, as word2vec does, and move document ends.
         known = kept >= 0
-        doc_ptr = np.concatenate([[0], np.cumsum(np.add.reduceat(
-            known, doc_ptr[:-1], dtype=np.int64) * (np.diff(doc_ptr) > 0))])
+        doc_ptr = np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[doc_ptr]
         ids = kept[known]
         counts = counts[order].astype(np.float64)
         self.vocabulary_ = {w: i for i, w in enumerate(words)}

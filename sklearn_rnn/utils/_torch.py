@@ -32,6 +32,28 @@ def resolve_device(device):
     return resolved
 
 
+def _peak(values, axis):
+    peak = np.max(np.abs(values), axis=axis, keepdims=True) if values.size else 1.0
+    return np.where(peak > 0, peak, 1.0)
+
+
+def robust_mean(values, axis=0):
+    """Mean that does not overflow for values near the float64 limit."""
+    values = np.asarray(values, dtype=np.float64)
+    peak = _peak(values, axis)
+    return np.mean(values / peak, axis=axis) * np.squeeze(peak, axis=axis)
+
+
+def robust_std(values, axis=0):
+    """Standard deviation that does not overflow for values near the float64 limit
+    (as ``np.std`` does for ``1e300``): computed on values divided by their
+    largest magnitude. Zero deviations come back as 1 (nothing to scale)."""
+    values = np.asarray(values, dtype=np.float64)
+    peak = _peak(values, axis)
+    std = np.std(values / peak, axis=axis) * np.squeeze(peak, axis=axis)
+    return np.where(std > 0, std, 1.0)
+
+
 def draw_seed(random_state):
     """An int seed from ``random_state`` without touching numpy's global RNG.
 

@@ -1,0 +1,71 @@
+"""Non-finite losses and interruptions keep the last completed epoch."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from sklearn_rnn import ElmanRegressor, LSTMForecaster
+from sklearn_rnn._engine import BatchSlicer
+
+X = np.random.default_rng(0).normal(size=(64, 10))
+Y = X[:, :3].sum(axis=1)
+PARAMS = dict(hidden_size=8, max_epochs=5, early_stopping=False, tol=0, random_state=0)
+
+
+@pytest.fixture
+def fail_in_epoch(monkeypatch):
+    """Make the training batches of a given epoch hold NaN, or raise KeyboardInterrupt."""
+    def arm(epoch, kind):
+        original = BatchSlicer.__iter__
+        passes = {"n": 0}
+
+        def patched(self):
+            if not self.shuffle:          # validation / prediction passes
+                yield from original(self)
+                return
+            passes["n"] += 1
+            for x, y in original(self):
+                if passes["n"] == epoch:
+                    if kind == "interrupt":
+                        raise KeyboardInterrupt
+                    x = torch.full_like(x, float("nan"))
+                yield x, y
+        monkeypatch.setattr(BatchSlicer, "__iter__", patched)
+    return arm
+
+
+def _weights(model):
+    return [p.detach().clone() for p in model.net_.module_.parameters()]
+
+
+def test_nan_loss_keeps_the_last_good_epoch(fail_in_epoch):
+    reference = ElmanRegressor(**{**PARAMS, "max_epochs": 2}).fit(X, Y)
+    fail_in_epoch(3, "nan")
+    with pytest.warns(ConvergenceWarning, match="not a finite number.*weights of epoch 2"):
+        model = ElmanRegressor(**PARAMS).fit(X, Y)
+    assert model.n_iter_ == 2 and len(model.history_) == 2
+    for a, b in zip(_weights(model), _weights(reference)):
+        torch.testing.assert_close(a, b)
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_nan_loss_in_the_first_epoch_leaves_the_estimator_unfitted(fail_in_epoch):
+    fail_in_epoch(1, "nan")
+    model = ElmanRegressor(**PARAMS)
+    with pytest.raises(ValueError, match="No epoch completed.*left unfitted"):
+        model.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+def test_interrupt_keeps_the_last_epoch_and_warm_start_resumes(fail_in_epoch):
+    fail_in_epoch(3, "interrupt")
+    model = LSTMForecaster(lookback=4, warm_start=True, **PARAMS)
+    with pytest.warns(ConvergenceWarning, match="interrupted.*epoch 2"):
+        model.fit(np.sin(np.arange(80) / 4))
+    assert model.n_iter_ == 2
+    assert "train_loss" in model.history_[-1]          # no half-finished epoch recorded
+    fail_in_epoch(99, "interrupt")                     # disarm
+    model.fit(np.sin(np.arange(80) / 4))
+    assert model.n_iter_ == 2 + PARAMS["max_epochs"]
