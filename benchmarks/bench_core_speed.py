@@ -115,6 +115,8 @@ def ours(cell, args):
     return ESTIMATORS[cell](
         hidden_size=args.hidden, batch_size=args.batch_size, max_epochs=args.epochs,
         lr=args.lr, optimizer="adam", early_stopping=False, tol=0.0, patience=10**6,
+        # The reference's module and step: last-step pooling, no clipping.
+        pooling="last", clip_grad_norm=None,
         random_state=args.seed, device=args.device, n_threads=args.threads)
 
 
