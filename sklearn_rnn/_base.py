@@ -7,12 +7,15 @@ every estimator; ``BaseSequenceEstimator`` adds the sequence input contract
 
 from numbers import Integral, Real
 
+import os
 import warnings
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import EarlyStopping
+from pathlib import Path
+
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
@@ -27,6 +30,36 @@ from .utils import (check_sequences, draw_seed, resolve_device, robust_std, torc
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
+
+
+class Checkpoint(Callback):
+    """Save the whole estimator after every epoch to ``checkpoint_dir``.
+
+    The file is ``<checkpoint_dir>/checkpoint.skrnn``, written with
+    :func:`sklearn_rnn.save` (replaced atomically, so an interruption never
+    leaves a half-written file). ``sklearn_rnn.load`` gives back a fitted
+    estimator; ``set_params(warm_start=True).fit(...)`` resumes training from
+    those weights (the optimizer's moments start afresh).
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def on_epoch_end(self, net, **kwargs):
+        from .persistence import save
+
+        estimator = self.estimator
+        estimator.n_iter_ = len(net.history)
+        estimator.history_ = estimator._epoch_history()
+        directory = Path(estimator.checkpoint_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = directory / "checkpoint.skrnn.partial"
+        save(estimator, partial)
+        os.replace(partial, directory / "checkpoint.skrnn")
+
+    def __getstate__(self):
+        # A fitted estimator's pickle should not hold itself through its engine.
+        return {}
 
 
 def _silent(*args):
@@ -67,6 +100,7 @@ class BaseNetEstimator(BaseEstimator):
         "verbose": ["verbose"],
         "tbptt_steps": [None, Interval(Integral, 1, None, closed="left")],
         "forget_bias": [None, Real],
+        "checkpoint_dir": [None, str, os.PathLike],
     }
 
     #: The recurrent cell of the named estimators; RNN* classes take ``cell``.
@@ -78,7 +112,8 @@ class BaseNetEstimator(BaseEstimator):
                  lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0):
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
+                 checkpoint_dir=None):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
@@ -102,6 +137,7 @@ class BaseNetEstimator(BaseEstimator):
         self.verbose = verbose
         self.tbptt_steps = tbptt_steps
         self.forget_bias = forget_bias
+        self.checkpoint_dir = checkpoint_dir
 
     # --------------------------------------------------------------- template
     def _fit(self, X, y, *, incremental, **kwargs):
@@ -195,6 +231,8 @@ class BaseNetEstimator(BaseEstimator):
 
     def _callbacks(self, early_stopping):
         callbacks = [("gradient_health", GradientHealth(self.clip_grad_norm))]
+        if getattr(self, "checkpoint_dir", None) is not None:
+            callbacks.append(("checkpoint", Checkpoint(self)))
         # As in sklearn's MLP: stop on the validation loss when early_stopping,
         # else when the training loss has stalled for `patience` epochs.
         monitor = "valid_loss" if early_stopping else "train_loss"

@@ -53,7 +53,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                  optimizer="adam", weight_decay=0.0, clip_grad_norm=None, early_stopping=True,
                  validation_fraction=0.1, patience=20, tol=1e-4, scale_inputs=True,
                  warm_start=False, random_state=None, device="cpu", n_threads=1, verbose=0,
-                 tbptt_steps=None, forget_bias=1.0):
+                 tbptt_steps=None, forget_bias=1.0, checkpoint_dir=None):
         self.target = target
         self.lookback = lookback
         self.horizon = horizon
@@ -70,7 +70,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
             device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
-            forget_bias=forget_bias)
+            forget_bias=forget_bias, checkpoint_dir=checkpoint_dir)
 
     # ---------------------------------------------------------------- public
     def fit(self, X, y=None):
@@ -623,7 +623,7 @@ _DOC = """{summary}
         nearest 0.5.
     hidden_size, num_layers, dropout, bidirectional, optimizer, weight_decay, \
 tol, scale_inputs, warm_start, random_state, device, n_threads, verbose, \
-tbptt_steps, forget_bias
+tbptt_steps, forget_bias, checkpoint_dir
         As for :class:`~sklearn_rnn.RNNRegressor` (same defaults).
     pooling : {{"last", "mean", "max"}}, default="last"
     max_epochs : int, default=100
@@ -691,7 +691,8 @@ class RNNForecaster(_BaseForecaster):
                  lr=1e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=None,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0):
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
+                 checkpoint_dir=None):
         self.cell = cell
         super().__init__(
             target=target, lookback=lookback, horizon=horizon, strategy=strategy,
@@ -703,7 +704,7 @@ class RNNForecaster(_BaseForecaster):
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
             device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
-            forget_bias=forget_bias)
+            forget_bias=forget_bias, checkpoint_dir=checkpoint_dir)
 
 
 class LSTMForecaster(_BaseForecaster):

@@ -143,6 +143,10 @@ class RNNLanguageModel(BaseNetEstimator):
         PyTorch intra-op threads while training and predicting.
     verbose : int, default=0
         Print skorch's epoch table when positive.
+    checkpoint_dir : str, path or None, default=None
+        Save the model after every epoch to ``<checkpoint_dir>/checkpoint.skrnn``
+        (see :func:`sklearn_rnn.save`); load it and fit with ``warm_start=True``
+        to resume.
 
     Attributes
     ----------
@@ -183,7 +187,7 @@ class RNNLanguageModel(BaseNetEstimator):
                  batch_size="auto", lr=3e-3, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=1.0, early_stopping=True, validation_fraction=0.1,
                  patience=5, tol=1e-4, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0):
+                 n_threads=1, verbose=0, checkpoint_dir=None):
         # Not BaseNetEstimator.__init__: bidirectional, pooling and scale_inputs
         # mean nothing for a left-to-right language model.
         self.cell = cell
@@ -208,6 +212,7 @@ class RNNLanguageModel(BaseNetEstimator):
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     # ---------------------------------------------------------------- public
     def fit(self, X, y=None):

@@ -83,6 +83,11 @@ _PARAMETERS = """
         Initial forget-gate bias of an LSTM (ignored by other cells); None
         keeps PyTorch's initialisation. 1.0 lets gradients reach further back
         at initialisation (see ``sklearn_rnn.diagnostics``).
+    checkpoint_dir : str, path or None, default=None
+        Save the estimator after every epoch to
+        ``<checkpoint_dir>/checkpoint.skrnn`` (see :func:`sklearn_rnn.save`);
+        ``sklearn_rnn.load`` it and fit again with ``warm_start=True`` to resume
+        a long run.
 """
 
 _INPUT_CONTRACT = """
@@ -238,7 +243,8 @@ class _CellChoice(BaseSequenceEstimator):
                  lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0):
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
+                 checkpoint_dir=None):
         self.cell = cell
         super().__init__(
             hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
@@ -248,7 +254,7 @@ class _CellChoice(BaseSequenceEstimator):
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
             device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
-            forget_bias=forget_bias)
+            forget_bias=forget_bias, checkpoint_dir=checkpoint_dir)
 
 
 _CLASSES_DOC = """

@@ -66,7 +66,7 @@ class _TDNNParameters(BaseSequenceEstimator):
                  optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0):
+                 n_threads=1, verbose=0, checkpoint_dir=None):
         self.context = context
         self.hidden_size = hidden_size
         self.dropout = dropout
@@ -87,6 +87,7 @@ class _TDNNParameters(BaseSequenceEstimator):
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     def _validate_params(self):
         super()._validate_params()

@@ -69,3 +69,17 @@ def test_interrupt_keeps_the_last_epoch_and_warm_start_resumes(fail_in_epoch):
     fail_in_epoch(99, "interrupt")                     # disarm
     model.fit(np.sin(np.arange(80) / 4))
     assert model.n_iter_ == 2 + PARAMS["max_epochs"]
+
+
+def test_checkpoints_every_epoch_and_resume(tmp_path, fail_in_epoch):
+    from sklearn_rnn import load
+
+    fail_in_epoch(4, "interrupt")
+    with pytest.warns(ConvergenceWarning):
+        ElmanRegressor(checkpoint_dir=str(tmp_path), **PARAMS).fit(X, Y)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.skrnn"]
+    resumed = load(tmp_path / "checkpoint.skrnn")
+    assert resumed.n_iter_ == 3 and np.isfinite(resumed.predict(X)).all()
+    fail_in_epoch(99, "interrupt")                     # disarm
+    resumed.set_params(warm_start=True, checkpoint_dir=None).fit(X, Y)
+    assert resumed.n_iter_ == 3 + PARAMS["max_epochs"]
