@@ -98,10 +98,34 @@ class SequenceEngine(NeuralNet):
             self.interrupted_ = True
             raise  # skorch's partial_fit stops training quietly on it
 
-    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if loss is not None and not torch.isfinite(loss):
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch, with the batch losses kept on the device and read once.
+
+        skorch calls ``loss.item()`` after every batch, a host synchronisation
+        per step on a GPU; here the losses are stacked and copied once at the
+        end of the pass, then written into the same per-batch history records.
+        A non-finite loss is detected then (the caller restores the last
+        completed epoch).
+        """
+        if iterator is None:
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[1]) if batch[1] is not None else len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses).float().cpu().tolist() if losses else []
+        records = self.history[-1]["batches"][-len(values):] if values else []
+        for record, value, size in zip(records, values, sizes):
+            record[prefix + "_loss"] = value
+            record[prefix + "_batch_size"] = size
+        self.history.record(prefix + "_batch_count", len(values))
+        bad = [v for v in values if not math.isfinite(v)]
+        if bad:
             raise NonFiniteLoss(f"the {'training' if training else 'validation'} loss "
-                                f"became {float(loss)} in epoch {len(self.history)}")
+                                f"became {bad[0]} in epoch {len(self.history)}")
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
