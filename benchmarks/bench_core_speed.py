@@ -46,34 +46,20 @@ Usage::
 """
 
 import argparse
-import os
-import platform
 import statistics
-import sys
 import time
 
-import numpy as np
 import torch
 from torch import nn
 
-# Run from a checkout without installing: put the repository root first.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Run from a checkout without installing: importing _common puts the
+# repository root first on sys.path.
+from _common import machine, make_data
 
-import sklearn_rnn  # noqa: E402
-from sklearn_rnn import ElmanRegressor, LSTMRegressor  # noqa: E402
-from sklearn_rnn._modules import RecurrentNet  # noqa: E402
+from sklearn_rnn import ElmanRegressor, LSTMRegressor
+from sklearn_rnn._modules import RecurrentNet
 
 ESTIMATORS = {"elman": ElmanRegressor, "lstm": LSTMRegressor}
-
-
-def make_data(n_windows, n_steps, seed=0):
-    """Noisy sine windows (2-D, univariate) and the value after each window."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n_windows + n_steps) * 0.1
-    series = np.sin(t) + 0.5 * np.sin(0.31 * t) + 0.1 * rng.normal(size=t.shape)
-    X = np.lib.stride_tricks.sliding_window_view(series[:-1], n_steps).copy()
-    y = series[n_steps:]
-    return X, y
 
 
 # ----------------------------------------------------------------- reference
@@ -153,20 +139,6 @@ def one_round(cell, args, X, y, flip, times):
 
     for run in ((run_ref, run_ours) if flip else (run_ours, run_ref)):
         run()
-
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-            f"torch {torch.__version__}, sklearn_rnn {sklearn_rnn.__version__}")
 
 
 def main(argv=None):

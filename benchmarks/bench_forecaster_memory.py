@@ -39,28 +39,17 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Importing _common also puts the repository root first on sys.path (for the
+# child's imports of sklearn_rnn).
+from _common import maxrss_bytes, rss_bytes, run_child
+
 MB = 2**20
 
 
-def _rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _maxrss_bytes():
-    # Linux reports ru_maxrss in KiB (macOS in bytes).
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-
-
 def child(kind, n_steps, lookback, hidden, batch_size):
-    sys.path.insert(0, ROOT)
     import gc
 
     import numpy as np
@@ -79,7 +68,7 @@ def child(kind, n_steps, lookback, hidden, batch_size):
     LSTMForecaster(lookback=4, hidden_size=2, max_epochs=1, early_stopping=False,
                    n_threads=1).fit(y[:64])
     gc.collect()
-    before, hw_before = _rss_bytes(), _maxrss_bytes()
+    before, hw_before = rss_bytes(), maxrss_bytes()
     start = time.perf_counter()
     if kind == "ours":
         est = LSTMForecaster(lookback=lookback, hidden_size=hidden, batch_size=batch_size,
@@ -94,7 +83,7 @@ def child(kind, n_steps, lookback, hidden, batch_size):
         info = {"array_bytes": int(windows.nbytes)}
         del windows
     seconds = time.perf_counter() - start
-    after = _maxrss_bytes()
+    after = maxrss_bytes()
     print(json.dumps({"kind": kind, "lookback": lookback, "n_steps": n_steps,
                       "rss_before": before, "maxrss_before": hw_before,
                       "maxrss_after": after, "seconds": seconds, "torch": torch.__version__,
@@ -131,10 +120,7 @@ def run(kind, args, lookback):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind,
            "--n-steps", str(args.n_steps), "--lookback", str(lookback),
            "--hidden", str(args.hidden), "--batch-size", str(args.batch_size)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(cmd)
 
 
 def main(argv=None):

@@ -47,11 +47,8 @@ Usage::
 import argparse
 import cProfile
 import io
-import os
-import platform
 import pstats
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -59,11 +56,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Run from a checkout without installing: importing _common puts the
+# repository root first on sys.path.
+from _common import machine
 
-import sklearn_rnn  # noqa: E402
-from sklearn_rnn import LSTMForecaster  # noqa: E402
-from sklearn_rnn._modules import ForecastNet  # noqa: E402
+from sklearn_rnn import LSTMForecaster
+from sklearn_rnn._modules import ForecastNet
 
 
 def make_series(n_steps, seed=0):
@@ -168,22 +166,6 @@ class _threads:
         torch.set_num_threads(self.old)
 
 
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{os.cpu_count()} CPUs ({model}), load avg {load:.1f}, Python "
-            f"{platform.python_version()}, torch {torch.__version__}, "
-            f"sklearn_rnn {sklearn_rnn.__version__}")
-
-
 def profile_fit(args, y, top=25):
     est = ours(args)
     prof = cProfile.Profile()
@@ -219,7 +201,7 @@ def main(argv=None):
                        index=pd.RangeIndex(args.n_steps, args.n_steps + args.steps))
     n_windows = args.n_steps - args.lookback
     n_batches = -(-n_windows // args.batch_size)
-    print(f"# {machine()}")
+    print(f"# {machine(load_avg=True)}")
     print(f"# series={args.n_steps} steps, lookback={args.lookback} ({n_windows} windows), "
           f"hidden={args.hidden}, batch={args.batch_size} ({n_batches} batches/epoch), "
           f"epochs={args.epochs}, forecast steps={args.steps}, rounds={args.rounds}")

@@ -62,11 +62,12 @@ import subprocess
 import sys
 import time
 
+# Run as a script from anywhere: importing _common puts the repository root
+# (ROOT) first on sys.path, so the repo's sklearn_rnn is the one imported.
+from _common import ROOT, cpu_model
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 MB = 2**20
-if ROOT not in sys.path:  # run as a script from anywhere: import the repo's sklearn_rnn
-    sys.path.insert(0, ROOT)
 
 PARAMS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5,
               lr=0.025, min_lr=1e-4)
@@ -236,17 +237,6 @@ def _versions():
     return out
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def _spawn(args, impl, seed):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", impl, "--seed", str(seed),
            "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs)]
@@ -292,7 +282,7 @@ def main(argv=None):
     impls = [i for i, on in (("gensim", args.gensim), ("ours", args.ours)) if on]
     if not impls:
         raise SystemExit("nothing to run: both --no-ours and --no-gensim given")
-    info = {"date": time.strftime("%Y-%m-%d %H:%M"), "nproc": os.cpu_count(), "cpu": _cpu_model(),
+    info = {"date": time.strftime("%Y-%m-%d %H:%M"), "nproc": os.cpu_count(), "cpu": cpu_model(default=platform.processor()),
             "loadavg_start": os.getloadavg(), "versions": _versions(), "args": vars(args)}
     print(f"# {info['date']}  nproc={info['nproc']}  cpu={info['cpu']!r}  "
           f"loadavg={tuple(round(x, 2) for x in info['loadavg_start'])}")

@@ -36,28 +36,17 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Importing _common also puts the repository root first on sys.path (for the
+# child's imports of sklearn_rnn).
+from _common import maxrss_bytes, rss_bytes, run_child
+
 MB = 2**20
 
 
-def _rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _maxrss_bytes():
-    # Linux reports ru_maxrss in KiB (macOS in bytes).
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-
-
 def child(length, tbptt, hidden, batch_size, repeats):
-    sys.path.insert(0, ROOT)
     import gc
 
     import torch
@@ -81,11 +70,11 @@ def child(length, tbptt, hidden, batch_size, repeats):
 
     step(x[:, :10])
     gc.collect()
-    before, hw_before = _rss_bytes(), _maxrss_bytes()
+    before, hw_before = rss_bytes(), maxrss_bytes()
     start = time.perf_counter()
     loss = step(x)
     first = time.perf_counter() - start
-    after = _maxrss_bytes()
+    after = maxrss_bytes()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -103,10 +92,7 @@ def run(length, tbptt, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--length", str(length),
            "--tbptt-one", str(tbptt), "--hidden", str(args.hidden),
            "--batch-size", str(args.batch_size), "--repeats", str(args.repeats)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(cmd)
 
 
 def main(argv=None):

@@ -41,29 +41,18 @@ import argparse
 import multiprocessing as mp
 import os
 import statistics
-import sys
 import time
 
-import numpy as np
 import torch
+from sklearn.model_selection import GridSearchCV
 
-# Run from a checkout without installing: put the repository root first.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Run from a checkout without installing: importing _common puts the
+# repository root first on sys.path.
+from _common import cpu_model, make_data
 
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-
-from sklearn_rnn import ElmanRegressor, LSTMRegressor  # noqa: E402
+from sklearn_rnn import ElmanRegressor, LSTMRegressor
 
 ESTIMATORS = {"LSTMRegressor": LSTMRegressor, "ElmanRegressor": ElmanRegressor}
-
-
-def make_data(n_windows, n_steps, seed=0):
-    """Noisy sine windows (2-D, univariate) and the value after each window."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n_windows + n_steps) * 0.1
-    series = np.sin(t) + 0.5 * np.sin(0.31 * t) + 0.1 * rng.normal(size=t.shape)
-    X = np.lib.stride_tricks.sliding_window_view(series[:-1], n_steps).copy()
-    return X, series[n_steps:]
 
 
 def _spin(stop):
@@ -137,14 +126,7 @@ def main(argv=None):
     skip = set(filter(None, args.skip.split(",")))
     hiddens = (64, 256)
 
-    cpuinfo = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpuinfo = next(line.split(":", 1)[1].strip() for line in f
-                           if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    print(f"# {os.cpu_count()} CPUs ({cpuinfo}), torch {torch.__version__}, "
+    print(f"# {os.cpu_count()} CPUs ({cpu_model()}), torch {torch.__version__}, "
           f"torch default threads {torch.get_num_threads()}")
     print(f"# load average at start: {os.getloadavg()}")
 
