@@ -102,21 +102,25 @@ class SequenceEngine(NeuralNet):
         """skorch's epoch, with the batch losses kept on the device and read once.
 
         skorch calls ``loss.item()`` after every batch, a host synchronisation
-        per step on a GPU; here the losses are stacked and copied once at the
+        per step on a GPU; there the losses are stacked and copied once at the
         end of the pass, then written into the same per-batch history records.
-        A non-finite loss is detected then (the caller restores the last
-        completed epoch).
+        On the CPU, where ``item()`` costs nothing and holding the tensors cost
+        4-8 % of a small net's fit (measured), each is read at once. A
+        non-finite loss is detected at the end of the pass (the caller restores
+        the last completed epoch).
         """
         if iterator is None:
             return
+        deferred = torch.device(self.device).type != "cpu"
         losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach())
+            loss = step["loss"].detach()
+            losses.append(loss if deferred else loss.item())
             sizes.append(len(batch[1]) if batch[1] is not None else len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = torch.stack(losses).float().cpu().tolist() if losses else []
+        values = torch.stack(losses).float().cpu().tolist() if deferred and losses else losses
         records = self.history[-1]["batches"][-len(values):] if values else []
         for record, value, size in zip(records, values, sizes):
             record[prefix + "_loss"] = value
