@@ -145,6 +145,7 @@ class SequenceEngine(NeuralNet):
             epoch["batches"] = []
         for _, callback in self.callbacks_:
             callback.__dict__.pop("norms_", None)
+            callback.__dict__.pop("params_", None)
 
     def restore_last_good_epoch(self):
         """Weights and history of the last completed epoch (drops a partial one)."""
@@ -220,9 +221,12 @@ class GradientHealth(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         self.norms_ = []
+        # Listed once per epoch: walking skorch's named-parameter generator on
+        # every batch cost more than the norm itself.
+        self.params_ = [p for p in net.module_.parameters() if p.requires_grad]
 
     def on_grad_computed(self, net, named_parameters, **kwargs):
-        params = [p for _, p in named_parameters if p.grad is not None]
+        params = [p for p in self.params_ if p.grad is not None]
         if not params:
             return
         norm = torch.nn.utils.get_total_norm([p.grad for p in params])
