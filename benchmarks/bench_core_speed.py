@@ -69,8 +69,10 @@ def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, devi
     generator = torch.Generator().manual_seed(seed)
     x = torch.as_tensor(X, dtype=torch.float32).unsqueeze(-1).to(device)
     t = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1).to(device)
+    # The estimators' default LSTM initialisation (forget-gate bias 1), so both
+    # sides train the same weights.
     module = RecurrentNet(1, 1, cell=cell, hidden_size=hidden_size,
-                          pooling="last").to(device)
+                          pooling="last", forget_bias=1.0).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     criterion = nn.MSELoss()
     module.train()
