@@ -129,8 +129,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         for pos, z, c, index in zip(positions, targets, covariates, indexes):
             info = self._index_info[pos]
             if info is not None and info[0] != "position" and not index[0] > info[1]:
-                raise ValueError(f"The new rows start at {index[0]!r}, not after the end "
-                                 f"of the data already seen ({info[1]!r}).")
+                raise ValueError(f"The new rows start at {index[0]}, not after the end "
+                                 f"of the data already seen ({info[1]}).")
             self.tail_target_[pos] = np.concatenate([self.tail_target_[pos], z])[-L:]
             self.tail_covariates_[pos] = np.concatenate([self.tail_covariates_[pos], c])[-L:]
             new = _index_info(index)
@@ -470,8 +470,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 kind, last, _ = self._index_info[pos]
                 if kind != "position" and not index[0] > last:
                     raise ValueError(
-                        f"The rows to predict start at {index[0]!r}, but the fitted data "
-                        f"ends at {last!r}: predict forecasts the steps after the fitted "
+                        f"The rows to predict start at {index[0]}, but the fitted data "
+                        f"ends at {last}: predict forecasts the steps after the fitted "
                         "data. Pass rows indexed after it, or move the origin with update().")
         covariates = [self._scale_covariates(c, p) for c, p in zip(panel.covariates, positions)]
         scaled = self._rollout(positions, covariates, [len(r) for r in panel.rows])
