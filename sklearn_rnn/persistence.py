@@ -13,8 +13,8 @@ writes one zip file with
 
 ``load`` rebuilds the estimator from those alone, so loading a tampered,
 truncated or foreign file raises an error and never executes code. A model
-trained on a GPU loads on a machine without one (weights are mapped to the
-CPU there) and predicts the same.
+trained on a GPU is loaded onto the CPU on a machine without one (weights are
+mapped there; this path has not yet run on a GPU machine).
 """
 
 import io
