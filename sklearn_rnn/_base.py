@@ -62,6 +62,18 @@ class Checkpoint(Callback):
         return {}
 
 
+def store_parameters(estimator, arguments):
+    """The body of every estimator's ``__init__``: store each argument as given.
+
+    ``arguments`` is the ``__init__``'s ``locals()``. The signatures stay
+    explicit (scikit-learn reads parameters from them), but no class repeats
+    the parameter list a second time in its body.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 def _silent(*args):
     """A sink for skorch messages when not verbose (picklable, unlike a lambda)."""
 
@@ -101,6 +113,7 @@ class BaseNetEstimator(BaseEstimator):
         "tbptt_steps": [None, Interval(Integral, 1, None, closed="left")],
         "forget_bias": [None, Real],
         "checkpoint_dir": [None, str, os.PathLike],
+        "fast_path": ["boolean"],
     }
 
     #: The recurrent cell of the named estimators; RNN* classes take ``cell``.
@@ -113,31 +126,8 @@ class BaseNetEstimator(BaseEstimator):
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
                  n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
-                 checkpoint_dir=None):
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.bidirectional = bidirectional
-        self.pooling = pooling
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.scale_inputs = scale_inputs
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.n_threads = n_threads
-        self.verbose = verbose
-        self.tbptt_steps = tbptt_steps
-        self.forget_bias = forget_bias
-        self.checkpoint_dir = checkpoint_dir
+                 checkpoint_dir=None, fast_path=True):
+        store_parameters(self, locals())
 
     # --------------------------------------------------------------- template
     def _fit(self, X, y, *, incremental, **kwargs):
@@ -164,6 +154,7 @@ class BaseNetEstimator(BaseEstimator):
                 for name, value in settings.items():
                     setattr(self.net_, name, value)
                 self.net_.initialize_callbacks()
+            self.net_.fast_path = self._engine_fast_path(device)
             try:
                 self.net_.partial_fit(train)
             except NonFiniteLoss as exc:
@@ -176,6 +167,11 @@ class BaseNetEstimator(BaseEstimator):
         self.n_iter_ = len(self.net_.history)
         self.history_ = self._epoch_history()
         return self
+
+    def _engine_fast_path(self, device):
+        """How the engine runs training epochs: "capture" (CUDA graphs) on a GPU
+        with ``fast_path``, else None (skorch's loop; always on the CPU)."""
+        return "capture" if self.fast_path and device.type == "cuda" else None
 
     def _batch_size(self, n_train):
         """``"auto"``: n_train // 32 within [16, 128]. Small data sets get many steps
@@ -221,6 +217,9 @@ class BaseNetEstimator(BaseEstimator):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
             optimizer_kwargs["optimizer__momentum"] = 0.9
+        elif self._engine_fast_path(device) == "capture":
+            # Step count on the device, so that the update can be captured.
+            optimizer_kwargs["optimizer__capturable"] = True
         net = SequenceEngine(
             module=self._build_module(),
             criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],

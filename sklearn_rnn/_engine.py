@@ -8,10 +8,13 @@ view (in order).
 """
 
 import math
+import warnings
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+
+from ._fast_path import CapturedTraining, capture_blocker
 
 
 class DeviceDataset(torch.utils.data.Dataset):
@@ -78,7 +81,15 @@ class SequenceEngine(NeuralNet):
     """skorch's NeuralNet restricted to datasets that slice their own batches.
 
     Held by the estimators as ``net_``; never exposed as a base class.
+
+    ``fast_path`` (set by the estimator, not a skorch parameter) chooses how
+    training epochs run: None, skorch's loop; "capture", steps replayed as
+    CUDA graphs (see ``_fast_path.py``); "eager", the same step machinery
+    without capture.
     """
+
+    fast_path = None
+    _runner = None
 
     def get_dataset(self, X, y=None):
         if not hasattr(X, "batch"):
@@ -97,6 +108,8 @@ class SequenceEngine(NeuralNet):
         except KeyboardInterrupt:
             self.interrupted_ = True
             raise  # skorch's partial_fit stops training quietly on it
+        finally:
+            self._end_fast_path()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, with the batch losses kept on the device and read once.
@@ -107,20 +120,21 @@ class SequenceEngine(NeuralNet):
         On the CPU, where ``item()`` costs nothing and holding the tensors cost
         4-8 % of a small net's fit (measured), each is read at once. A
         non-finite loss is detected at the end of the pass (the caller restores
-        the last completed epoch).
+        the last completed epoch). Training epochs on the fast path replay
+        captured steps instead (``_fast_path.py``).
         """
         if iterator is None:
             return
-        deferred = torch.device(self.device).type != "cpu"
-        losses, sizes = [], []
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            loss = step["loss"].detach()
-            losses.append(loss if deferred else loss.item())
-            sizes.append(len(batch[1]) if batch[1] is not None else len(batch[0]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = torch.stack(losses).float().cpu().tolist() if deferred and losses else losses
+        runner = self._fast_runner(iterator) if training else None
+        if runner is not None:
+            losses, norms, sizes, replayed = runner.run_epoch()
+            self.history.record("graph_steps", replayed)
+            dict(self.callbacks_)["gradient_health"].add_norms(norms)
+            for _ in sizes:
+                self.history.new_batch()
+            values = losses.cpu().tolist()
+        else:
+            values, sizes = self._eager_epoch(iterator, training, step_fn, **fit_params)
         records = self.history[-1]["batches"][-len(values):] if values else []
         for record, value, size in zip(records, values, sizes):
             record[prefix + "_loss"] = value
@@ -130,6 +144,55 @@ class SequenceEngine(NeuralNet):
         if bad:
             raise NonFiniteLoss(f"the {'training' if training else 'validation'} loss "
                                 f"became {bad[0]} in epoch {len(self.history)}")
+
+    def _eager_epoch(self, iterator, training, step_fn, **fit_params):
+        """One pass through skorch's step, batch by batch: ``(losses, sizes)``."""
+        deferred = torch.device(self.device).type != "cpu"
+        losses, sizes = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            loss = step["loss"].detach()
+            losses.append(loss if deferred else loss.item())
+            sizes.append(len(batch[1]) if batch[1] is not None else len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        if deferred and losses:
+            losses = torch.stack(losses).float().cpu().tolist()
+        return losses, sizes
+
+    def _fast_runner(self, iterator):
+        """The fast-path runner for this fit's training iterator, or None (skorch's
+        loop): built on the first training epoch, kept until the fit ends."""
+        if self.fast_path is None:
+            return None
+        if self._runner is not None and self._runner_iterator is iterator:
+            return self._runner or None
+        capture = self.fast_path == "capture"
+        reason = capture_blocker(self, iterator.dataset, capture)
+        if reason is not None:
+            self._say(f"Fast path off: {reason}; training eagerly.")
+            self._runner = False
+        else:
+            self._runner = CapturedTraining(
+                self, iterator, dict(self.callbacks_)["gradient_health"], capture)
+        self._runner_iterator = iterator
+        return self._runner or None
+
+    def _end_fast_path(self):
+        """Release the runner (its graphs hold device memory); report a capture
+        that failed, which is unexpected for a configuration let through."""
+        runner, self._runner, self._runner_iterator = self._runner, None, None
+        if runner and runner.failure:
+            warnings.warn(f"The GPU fast path could not be used ({runner.failure}); "
+                          "training ran eagerly, with the same results, only slower. "
+                          "fast_path=False skips the attempt.", RuntimeWarning, stacklevel=2)
+        elif runner and runner.graphs:
+            self._say("Fast path: training steps replayed as CUDA graphs for batch "
+                      f"sizes {sorted(runner.graphs, reverse=True)}.")
+
+    def _say(self, message):
+        if self.verbose:
+            print(message)
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
@@ -215,8 +278,9 @@ class GradientHealth(Callback):
     History keys: ``grad_norm`` (mean global gradient norm before clipping),
     ``grad_norm_max`` and ``clipped`` (share of steps whose norm exceeded
     ``max_norm``). With clipping every step is measured; without, every
-    ``SAMPLE``-th step (the first of each epoch included). Norms stay on the
-    device until the epoch ends.
+    ``SAMPLE``-th step (the first of each epoch included); on the GPU fast
+    path, every step (inside the captured graph). Norms stay on the device
+    until the epoch ends.
     """
 
     def __init__(self, max_norm=None):
@@ -238,17 +302,26 @@ class GradientHealth(Callback):
         if self.max_norm is None and (self.steps_ - 1) % self.SAMPLE:
             return
         params = [p for p in self.params_ if p.grad is not None]
-        if not params:
-            return
-        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+        if params:
+            self.norms_.append(self.clip_and_measure(params).detach().reshape(1))
+
+    def clip_and_measure(self, params):
+        """The global gradient norm of ``params`` before clipping, after clipping
+        their gradients to ``max_norm`` when it is set. Device work only, so the
+        fast path records it inside a captured step."""
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
         if self.max_norm is not None:
             torch.nn.utils.clip_grads_with_norm_(params, self.max_norm, norm)
-        self.norms_.append(norm.detach())
+        return norm
+
+    def add_norms(self, norms):
+        """Norms measured outside ``on_grad_computed`` (the fast path: every step)."""
+        self.norms_.append(norms.detach().clone())
 
     def on_epoch_end(self, net, **kwargs):
         if not self.norms_:
             return
-        norms = torch.stack(self.norms_).float().cpu()
+        norms = torch.cat(self.norms_).float().cpu()
         net.history.record("grad_norm", float(norms.mean()))
         net.history.record("grad_norm_max", float(norms.max()))
         clipped = 0.0 if self.max_norm is None else float((norms > self.max_norm).float().mean())

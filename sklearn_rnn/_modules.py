@@ -57,6 +57,13 @@ class RecurrentNet(nn.Module):
         if cell == "lstm" and forget_bias is not None:
             init_forget_bias(self.rnn, forget_bias)
 
+    def capture_blocker(self, ragged):
+        """Why a training step cannot be recorded as a CUDA graph, or None."""
+        if ragged and self.rnn.bidirectional:
+            return ("a bidirectional network packs ragged sequences, which needs "
+                    "their lengths on the host")
+        return None
+
     def encode(self, x, lengths=None):
         """Hidden states of the top layer, ``(batch, time, directions * hidden)``.
 

@@ -11,7 +11,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import BaseNetEstimator
+from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
 from .utils import robust_mean, robust_std, torch_threads
@@ -53,24 +53,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                  optimizer="adam", weight_decay=0.0, clip_grad_norm=None, early_stopping=True,
                  validation_fraction=0.1, patience=20, tol=1e-4, scale_inputs=True,
                  warm_start=False, random_state=None, device="cpu", n_threads=1, verbose=0,
-                 tbptt_steps=None, forget_bias=1.0, checkpoint_dir=None):
-        self.target = target
-        self.lookback = lookback
-        self.horizon = horizon
-        self.strategy = strategy
-        self.series_id = series_id
-        self.level = level
-        self.loss = loss
-        self.quantiles = quantiles
-        super().__init__(
-            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
-            bidirectional=bidirectional, pooling=pooling, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, patience=patience, tol=tol,
-            scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
-            device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
-            forget_bias=forget_bias, checkpoint_dir=checkpoint_dir)
+                 tbptt_steps=None, forget_bias=1.0, checkpoint_dir=None,
+                 fast_path=True):
+        store_parameters(self, locals())
 
     # ---------------------------------------------------------------- public
     def fit(self, X, y=None):
@@ -623,7 +608,7 @@ _DOC = """{summary}
         nearest 0.5.
     hidden_size, num_layers, dropout, bidirectional, optimizer, weight_decay, \
 tol, scale_inputs, warm_start, random_state, device, n_threads, verbose, \
-tbptt_steps, forget_bias, checkpoint_dir
+tbptt_steps, forget_bias, checkpoint_dir, fast_path
         As for :class:`~sklearn_rnn.RNNRegressor` (same defaults).
     pooling : {{"last", "mean", "max"}}, default="last"
     max_epochs : int, default=100
@@ -692,19 +677,8 @@ class RNNForecaster(_BaseForecaster):
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
                  n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
-                 checkpoint_dir=None):
-        self.cell = cell
-        super().__init__(
-            target=target, lookback=lookback, horizon=horizon, strategy=strategy,
-            series_id=series_id, level=level, loss=loss, quantiles=quantiles,
-            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
-            bidirectional=bidirectional, pooling=pooling, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, patience=patience, tol=tol,
-            scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
-            device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
-            forget_bias=forget_bias, checkpoint_dir=checkpoint_dir)
+                 checkpoint_dir=None, fast_path=True):
+        store_parameters(self, locals())
 
 
 class LSTMForecaster(_BaseForecaster):

@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseNetEstimator
+from ._base import BaseNetEstimator, store_parameters
 from ._modules import RNN_CELLS, LanguageNet, SequenceCrossEntropy
 from .utils import draw_seed, torch_threads
 
@@ -44,6 +44,13 @@ class _TokenWindows(torch.utils.data.Dataset):
 
     def __len__(self):
         return self.starts.shape[0]
+
+    @property
+    def graph_safe(self):
+        return self.generator is None
+
+    graph_unsafe_reason = ("the language model draws random window offsets on the host "
+                           "for every batch")
 
     @property
     def device(self):
@@ -147,6 +154,10 @@ class RNNLanguageModel(BaseNetEstimator):
         Save the model after every epoch to ``<checkpoint_dir>/checkpoint.skrnn``
         (see :func:`sklearn_rnn.save`); load it and fit with ``warm_start=True``
         to resume.
+    fast_path : bool, default=True
+        Kept for a common interface with the other estimators: on a CUDA
+        device the language model trains eagerly for now (its random window
+        offsets are drawn on the host for every batch), said at ``verbose``.
 
     Attributes
     ----------
@@ -187,32 +198,10 @@ class RNNLanguageModel(BaseNetEstimator):
                  batch_size="auto", lr=3e-3, optimizer="adam", weight_decay=0.0,
                  clip_grad_norm=1.0, early_stopping=True, validation_fraction=0.1,
                  patience=5, tol=1e-4, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0, checkpoint_dir=None):
-        # Not BaseNetEstimator.__init__: bidirectional, pooling and scale_inputs
-        # mean nothing for a left-to-right language model.
-        self.cell = cell
-        self.sequence_length = sequence_length
-        self.embedding_size = embedding_size
-        self.min_count = min_count
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.n_threads = n_threads
-        self.verbose = verbose
-        self.checkpoint_dir = checkpoint_dir
+                 n_threads=1, verbose=0, checkpoint_dir=None, fast_path=True):
+        # Its own signature: bidirectional, pooling and scale_inputs mean
+        # nothing for a left-to-right language model.
+        store_parameters(self, locals())
 
     # ---------------------------------------------------------------- public
     def fit(self, X, y=None):

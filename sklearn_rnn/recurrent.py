@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._base import BaseSequenceEstimator
+from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import RNN_CELLS
 from .utils import robust_mean, robust_std
 
@@ -88,6 +88,13 @@ _PARAMETERS = """
         ``<checkpoint_dir>/checkpoint.skrnn`` (see :func:`sklearn_rnn.save`);
         ``sklearn_rnn.load`` it and fit again with ``warm_start=True`` to resume
         a long run.
+    fast_path : bool, default=True
+        On a CUDA device, replay each training step (forward, backward,
+        clipping and optimizer update) as a captured CUDA graph, with batches
+        gathered on the device and losses read once per epoch. What cannot be
+        captured (bidirectional ragged input) trains eagerly, said at
+        ``verbose``. False always trains eagerly, for debugging. No effect on
+        the CPU.
 """
 
 _INPUT_CONTRACT = """
@@ -245,17 +252,8 @@ class _CellChoice(BaseSequenceEstimator):
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
                  n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
-                 checkpoint_dir=None):
-        self.cell = cell
-        super().__init__(
-            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
-            bidirectional=bidirectional, pooling=pooling, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, patience=patience, tol=tol,
-            scale_inputs=scale_inputs, warm_start=warm_start, random_state=random_state,
-            device=device, n_threads=n_threads, verbose=verbose, tbptt_steps=tbptt_steps,
-            forget_bias=forget_bias, checkpoint_dir=checkpoint_dir)
+                 checkpoint_dir=None, fast_path=True):
+        store_parameters(self, locals())
 
 
 _CLASSES_DOC = """

@@ -12,7 +12,7 @@ import re
 from numbers import Integral
 
 
-from ._base import BaseSequenceEstimator
+from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import DEFAULT_CONTEXT, TDNNNet
 from .recurrent import (_ATTRIBUTES, _CLASSES_DOC, _INPUT_CONTRACT, _PARAMETERS,
                         _SequenceClassifier, _SequenceRegressor)
@@ -59,35 +59,14 @@ class _TDNNParameters(BaseSequenceEstimator):
         "context": [tuple, list],
     }
 
-    # Sets every parameter itself: BaseNetEstimator.__init__ would also set the
-    # recurrent-only ones, which are not TDNN parameters.
+    # Its own signature: the recurrent-only parameters are not TDNN parameters.
     def __init__(self, *, context=DEFAULT_CONTEXT, hidden_size=64, dropout=0.0,
                  pooling="max", max_epochs=200, batch_size="auto", lr=3e-3,
                  optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
                  scale_inputs=True, warm_start=False, random_state=None, device="cpu",
-                 n_threads=1, verbose=0, checkpoint_dir=None):
-        self.context = context
-        self.hidden_size = hidden_size
-        self.dropout = dropout
-        self.pooling = pooling
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.scale_inputs = scale_inputs
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.n_threads = n_threads
-        self.verbose = verbose
-        self.checkpoint_dir = checkpoint_dir
+                 n_threads=1, verbose=0, checkpoint_dir=None, fast_path=True):
+        store_parameters(self, locals())
 
     def _validate_params(self):
         super()._validate_params()

@@ -1,0 +1,168 @@
+"""The GPU fast path: whole training steps captured as CUDA graphs and replayed.
+
+A small recurrent network on a GPU spends its training step launching
+kernels, not computing: the step of a 64-unit LSTM on batches of 128 is a few
+hundred tiny kernels, each cheaper to run than to launch from Python. A CUDA
+graph records the whole step once -- gathering the batch, forward, loss,
+backward, gradient clipping and the optimizer update -- and replays it with a
+single launch.
+
+What makes a step replayable:
+
+* every tensor it reads or writes lives at a fixed address: the training set
+  already sits on the device (``DeviceDataset``, ``WindowDataset``), the batch
+  order is copied into one index buffer per epoch, and a step counter on the
+  device tells each replay which slice of that order to gather;
+* nothing waits for the host: the loss and gradient norm of every step are
+  written into per-epoch device buffers, read once when the epoch ends;
+* the optimizer keeps its step count on the device (``capturable=True`` for
+  Adam and RMSprop; SGD needs nothing).
+
+Each distinct batch size (the full one, and the last partial batch of an
+epoch) gets its own graph, so every sample is trained exactly as the eager
+loop trains it. A graph is captured after ``WARMUP_STEPS`` eager steps of its
+size (real training steps, run on the capture stream as PyTorch's CUDA-graph
+notes ask, so that lazily created state -- optimizer moments, cuDNN and cuBLAS
+workspaces -- exists before capture). The same ``_step`` runs eagerly with
+``capture=False``; tests use that on the CPU to check the machinery (batch
+order, partial batches, loss and norm buffers, history) against the plain
+skorch loop.
+"""
+
+import collections
+
+import torch
+
+#: Eager steps of a batch size before its graph is captured.
+WARMUP_STEPS = 3
+
+#: Optimizers (by class name) that need ``capturable=True`` to be captured.
+NEEDS_CAPTURABLE = ("Adam", "AdamW", "RMSprop")
+
+
+def capture_blocker(net, dataset, capture=True):
+    """Why training steps of ``net`` on ``dataset`` cannot be captured, or None.
+
+    Checks what is known not to replay: batches built with host work (a
+    dataset with ``graph_safe = False``), modules that need host-side data
+    (``capture_blocker(ragged)`` on the module), and, when ``capture``, an
+    optimizer created without ``capturable=True`` (a network first fitted
+    with the fast path off, then warm-started with it on).
+    """
+    if not getattr(dataset, "graph_safe", True):
+        return dataset.graph_unsafe_reason
+    module_check = getattr(net.module_, "capture_blocker", None)
+    ragged = getattr(dataset, "lengths", None) is not None
+    reason = module_check(ragged) if module_check is not None else None
+    if reason:
+        return reason
+    optimizer = net.optimizer_
+    if capture and type(optimizer).__name__ in NEEDS_CAPTURABLE and not all(
+            group.get("capturable") for group in optimizer.param_groups):
+        return (f"the {type(optimizer).__name__} optimizer was created without "
+                "capturable=True (the network was first fitted with fast_path=False); "
+                "fit from scratch with fast_path=True to capture")
+    return None
+
+
+class CapturedTraining:
+    """The training epochs of one ``fit_loop``, each step a graph replay.
+
+    Parameters
+    ----------
+    net : SequenceEngine
+        The initialised engine (module, criterion, optimizer).
+    iterator : BatchSlicer
+        The training iterator skorch built: its dataset, batch size, shuffle
+        flag and generator define the batches, exactly as it would draw them.
+    health : GradientHealth
+        Clips (when it has a ``max_norm``) and measures the gradient norm
+        inside the step.
+    capture : bool
+        Capture CUDA graphs (a CUDA device); False runs every step eagerly.
+    """
+
+    def __init__(self, net, iterator, health, capture):
+        dataset = iterator.dataset
+        device = dataset.device
+        n, size = len(dataset), iterator.batch_size
+        self.net, self.dataset, self.health = net, dataset, health
+        self.capture, self.batch_size = capture, size
+        self.shuffle, self.generator = iterator.shuffle, iterator.generator
+        self.sizes = [min(size, n - start) for start in range(0, n, size)]
+        self.order = torch.arange(n, device=device)
+        self.counter = torch.zeros((), dtype=torch.long, device=device)
+        self.losses = torch.zeros(len(self.sizes), device=device)
+        self.norms = torch.zeros(len(self.sizes), device=device)
+        self.offsets = {s: torch.arange(s, device=device) for s in set(self.sizes)}
+        self.params = [p for p in net.module_.parameters() if p.requires_grad]
+        self.graphs = {}
+        self.eager_steps = collections.Counter()
+        self.stream = torch.cuda.Stream(device) if capture else None
+        self.failure = None
+
+    def run_epoch(self):
+        """Train one epoch. Returns ``(losses, norms, sizes, replayed)``: the
+        per-batch losses and gradient norms (device tensors), the batch sizes
+        and how many steps were graph replays."""
+        if self.shuffle:
+            self.order.copy_(torch.randperm(len(self.dataset), generator=self.generator))
+        self.counter.zero_()
+        self.net._set_training(True)
+        replayed = 0
+        for size in self.sizes:
+            graph = self.graphs.get(size)
+            if graph is None and self.capture and self.eager_steps[size] >= WARMUP_STEPS:
+                graph = self._capture(size)
+            if graph is not None:
+                graph.replay()
+                replayed += 1
+            else:
+                self._eager(size)
+        return self.losses, self.norms, self.sizes, replayed
+
+    def _step(self, size):
+        """Train on batch ``counter`` of the epoch: device work only, so that a
+        graph can record it. Gradients are assumed cleared."""
+        net = self.net
+        index = self.order[self.counter * self.batch_size + self.offsets[size]]
+        Xi, yi = self.dataset.batch(index)
+        loss = net.get_loss(net.infer(Xi), yi, X=Xi, training=True)
+        loss.backward()
+        norm = self.health.clip_and_measure(self.params)
+        net.optimizer_.step()
+        at = self.counter.view(1)
+        self.losses.index_copy_(0, at, loss.detach().float().view(1))
+        self.norms.index_copy_(0, at, norm.detach().float().view(1))
+        self.counter += 1
+
+    def _eager(self, size):
+        self.net.optimizer_.zero_grad(set_to_none=True)
+        if self.stream is None:
+            self._step(size)
+        else:
+            # Warm-up runs on the capture stream (lazy handles are per stream).
+            current = torch.cuda.current_stream()
+            self.stream.wait_stream(current)
+            with torch.cuda.stream(self.stream):
+                self._step(size)
+            current.wait_stream(self.stream)
+        self.eager_steps[size] += 1
+
+    def _capture(self, size):
+        """Record the step for ``size`` (nothing runs while recording)."""
+        graph = torch.cuda.CUDAGraph()
+        # Gradients set to None are allocated inside the graph, so each replay
+        # writes them afresh instead of adding to the last step's.
+        self.net.optimizer_.zero_grad(set_to_none=True)
+        try:
+            with torch.cuda.graph(graph, stream=self.stream):
+                self._step(size)
+        except RuntimeError as exc:
+            # Something in this configuration does not replay; train on
+            # eagerly (same results) and let the engine say so.
+            self.capture, self.failure = False, f"capture failed: {exc}"
+            self.net.optimizer_.zero_grad(set_to_none=True)
+            return None
+        self.graphs[size] = graph
+        return graph

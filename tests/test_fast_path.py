@@ -1,0 +1,258 @@
+"""The GPU fast path: training steps captured as CUDA graphs (``_fast_path.py``).
+
+On the CPU (always run): the step machinery the graphs record -- batch order
+from the fit's generator, batches gathered on the device from an index
+buffer, the last partial batch, clipping and the gradient norm inside the
+step, losses written to device buffers, the history -- runs eagerly and must
+train bit-identically to skorch's loop. What cannot be captured falls back to
+skorch's loop and says so.
+
+On a GPU (skipped without one; CI has none): captured training matches eager
+training within float32 tolerance for every cell, with and without clipping,
+for regressors, classifiers and forecasters.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+import sklearn_rnn
+from sklearn_rnn import (ElmanRegressor, GRUClassifier, GRURegressor, LSTMClassifier,
+                         LSTMForecaster, LSTMRegressor, RNNClassifier, RNNForecaster,
+                         RNNLanguageModel, RNNRegressor, TDNNRegressor)
+from sklearn_rnn._base import BaseNetEstimator
+from sklearn_rnn._fast_path import capture_blocker
+
+from .test_recurrent import ragged, sine_windows, two_kinds
+
+# 203 samples: batches of 32 leave a partial last batch (and early stopping
+# another partial batch of training samples).
+FAST = dict(hidden_size=8, max_epochs=4, batch_size=32, random_state=0)
+needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(),
+                               reason="needs a CUDA GPU (CI has none)")
+
+
+@pytest.fixture
+def eager_steps(monkeypatch):
+    """Train CPU fits on the fast path's step machinery, without capture."""
+    monkeypatch.setattr(BaseNetEstimator, "_engine_fast_path",
+                        lambda self, device: "eager")
+
+
+def _data(Est, n=203):
+    if "Forecaster" in Est.__name__:
+        return np.sin(np.arange(n + 8) / 5.0) + 0.01 * np.arange(n + 8), None
+    if "Classifier" in Est.__name__:
+        return two_kinds(n=n)
+    return sine_windows(n=n)
+
+
+def _fit(Est, X, y, **params):
+    return Est(**{**FAST, **params}).fit(X, y)
+
+
+def _predictions(model, X):
+    if "Forecaster" in type(model).__name__:
+        return model.forecast(3).to_numpy()
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)
+    return model.predict(X)
+
+
+CASES = [
+    (GRURegressor, {}),
+    (ElmanRegressor, {"clip_grad_norm": None}),
+    (LSTMRegressor, {"early_stopping": False, "clip_grad_norm": 0.1}),
+    (LSTMClassifier, {}),
+    (RNNClassifier, {"cell": "elman", "pooling": "mean"}),
+    (LSTMForecaster, {}),
+    (RNNForecaster, {"cell": "gru", "horizon": 2, "strategy": "direct"}),
+    (GRURegressor, {"tbptt_steps": 5}),
+    (RNNRegressor, {"num_layers": 2, "bidirectional": True}),
+    (TDNNRegressor, {}),
+]
+
+
+# ------------------------------------------------------------------- CPU
+@pytest.mark.parametrize("Est, params", CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_step_machinery_trains_like_the_skorch_loop(Est, params, eager_steps, monkeypatch):
+    X, y = _data(Est)
+    fast = _fit(Est, X, y, **params)
+    assert fast.net_.fast_path == "eager"
+    assert fast.history_[:, "graph_steps"] == [0] * fast.n_iter_  # eager: nothing replayed
+    monkeypatch.undo()
+    plain = _fit(Est, X, y, **params)
+    assert plain.net_.fast_path is None and "graph_steps" not in plain.history_[-1]
+
+    assert fast.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
+    if fast.early_stopping:
+        assert fast.history_[:, "valid_loss"] == plain.history_[:, "valid_loss"]
+    assert fast.history_[:, "train_batch_count"] == plain.history_[:, "train_batch_count"]
+    np.testing.assert_array_equal(_predictions(fast, X), _predictions(plain, X))
+    if fast.clip_grad_norm is not None:  # both measure every step when clipping
+        assert fast.history_[:, "grad_norm"] == plain.history_[:, "grad_norm"]
+        assert fast.history_[:, "clipped"] == plain.history_[:, "clipped"]
+
+
+def test_ragged_input_on_the_step_machinery(eager_steps, monkeypatch):
+    X = ragged(n=70)
+    y = np.array([x[:, 0].sum() for x in X])
+    fast = _fit(GRURegressor, X, y, batch_size=16)
+    monkeypatch.undo()
+    plain = _fit(GRURegressor, X, y, batch_size=16)
+    assert fast.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
+    np.testing.assert_array_equal(fast.predict(X), plain.predict(X))
+
+
+def test_warm_start_and_partial_fit_on_the_step_machinery(eager_steps, monkeypatch):
+    X, y = two_kinds(n=100)
+
+    def train():
+        model = GRUClassifier(**FAST).fit(X, y)
+        model.partial_fit(X, y)
+        return model.set_params(warm_start=True, max_epochs=2).fit(X, y)
+
+    fast = train()
+    monkeypatch.undo()
+    plain = train()
+    assert fast.n_iter_ == plain.n_iter_ == 7
+    assert fast.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
+    np.testing.assert_array_equal(fast.predict_proba(X), plain.predict_proba(X))
+
+
+def test_non_finite_loss_on_the_step_machinery(eager_steps, monkeypatch):
+    X, y = sine_windows(n=96)
+    params = dict(optimizer="sgd", lr=1e6, clip_grad_norm=None, early_stopping=False,
+                  scale_inputs=False, max_epochs=30)
+
+    def train():
+        with pytest.warns(ConvergenceWarning, match="not a finite number"):
+            return _fit(ElmanRegressor, X, y * 1e3, **params)
+
+    fast = train()
+    monkeypatch.undo()
+    plain = train()
+    assert fast.n_iter_ == plain.n_iter_ > 0
+    np.testing.assert_array_equal(fast.predict(X), plain.predict(X))
+
+
+def test_what_cannot_be_captured_trains_on_the_skorch_loop_and_says_so(eager_steps, capsys):
+    X = ragged(n=40)
+    y = np.array([x[:, 0].sum() for x in X])
+    model = _fit(GRURegressor, X, y, bidirectional=True, verbose=1)
+    assert "Fast path off: a bidirectional network packs ragged sequences" in (
+        capsys.readouterr().out)
+    assert "graph_steps" not in model.history_[-1]
+
+    text = ["the cat sat on the mat. " * 4, "a dog ran in the fog. " * 4]
+    lm = RNNLanguageModel(hidden_size=8, embedding_size=4, sequence_length=8, max_epochs=1,
+                          random_state=0, verbose=1).fit(text)
+    assert "draws random window offsets on the host" in capsys.readouterr().out
+    assert "graph_steps" not in lm.history_[-1]
+
+
+def test_capture_needs_a_capturable_optimizer():
+    X, y = sine_windows(n=64)
+    model = _fit(GRURegressor, X, y, early_stopping=False)
+    train = model._training_data(X, y, reset=False, seed=0, device=torch.device("cpu"),
+                                 early_stopping=False)[0]
+    assert capture_blocker(model.net_, train, capture=False) is None
+    reason = capture_blocker(model.net_, train, capture=True)
+    assert "capturable=True" in reason and "fast_path=False" in reason
+    sgd = _fit(GRURegressor, X, y, early_stopping=False, optimizer="sgd")
+    assert capture_blocker(sgd.net_, train, capture=True) is None  # SGD needs no flag
+
+
+def test_cpu_fits_never_take_the_fast_path():
+    X, y = sine_windows(n=64)
+    for fast_path in (True, False):
+        model = _fit(GRURegressor, X, y, fast_path=fast_path)
+        assert model.net_.fast_path is None
+        assert "graph_steps" not in model.history_[-1]
+    with pytest.raises(ValueError, match="fast_path"):
+        _fit(GRURegressor, X, y, fast_path="yes")
+
+
+def test_every_estimator_has_the_fast_path_switch():
+    for name in sklearn_rnn.__all__:
+        Est = getattr(sklearn_rnn, name)
+        if isinstance(Est, type) and issubclass(Est, BaseNetEstimator):
+            assert Est().get_params()["fast_path"] is True, name
+            assert "fast_path : bool, default=True" in Est.__doc__ or (
+                "fast_path" in Est.__doc__), name
+
+
+# ------------------------------------------------------------------- GPU
+def _fit_gpu(Est, X, y, fast_path, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a failed capture is a bug
+        return _fit(Est, X, y, device="cuda", fast_path=fast_path, dropout=0.0,
+                    **{"max_epochs": 6, **params})
+
+
+def _assert_same_training(fast, eager):
+    assert fast.n_iter_ == eager.n_iter_
+    np.testing.assert_allclose(fast.history_[:, "train_loss"],
+                               eager.history_[:, "train_loss"], rtol=2e-3, atol=1e-5)
+    if fast.early_stopping:
+        np.testing.assert_allclose(fast.history_[:, "valid_loss"],
+                                   eager.history_[:, "valid_loss"], rtol=2e-3, atol=1e-5)
+
+
+@needs_gpu
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+@pytest.mark.parametrize("clip", [1.0, None])
+@pytest.mark.parametrize("Est", [RNNRegressor, RNNClassifier, RNNForecaster])
+def test_captured_training_matches_eager_training_on_gpu(Est, clip, cell):
+    X, y = _data(Est)
+    fast = _fit_gpu(Est, X, y, True, cell=cell, clip_grad_norm=clip)
+    eager = _fit_gpu(Est, X, y, False, cell=cell, clip_grad_norm=clip)
+    assert fast.net_.fast_path == "capture" and eager.net_.fast_path is None
+    # After the warm-up steps every step of an epoch is a replay, the last
+    # partial batch included (its own graph).
+    assert fast.history_[-1, "graph_steps"] == fast.history_[-1, "train_batch_count"]
+    _assert_same_training(fast, eager)
+    np.testing.assert_allclose(_predictions(fast, X), _predictions(eager, X),
+                               rtol=1e-2, atol=1e-3)
+
+
+@needs_gpu
+def test_ragged_tbptt_and_fallback_on_gpu(capsys):
+    X = ragged(n=150)
+    y = np.array([x[:, 0].sum() for x in X])
+    for params in ({}, {"pooling": "last"}):
+        fast = _fit_gpu(GRURegressor, X, y, True, **params)
+        assert fast.history_[-1, "graph_steps"] > 0
+        _assert_same_training(fast, _fit_gpu(GRURegressor, X, y, False, **params))
+    Xs, ys = sine_windows(n=203, steps=24)
+    fast = _fit_gpu(LSTMRegressor, Xs, ys, True, tbptt_steps=8)
+    assert fast.history_[-1, "graph_steps"] > 0
+    _assert_same_training(fast, _fit_gpu(LSTMRegressor, Xs, ys, False, tbptt_steps=8))
+
+    model = _fit_gpu(GRURegressor, X, y, True, bidirectional=True, verbose=1)
+    assert "Fast path off" in capsys.readouterr().out
+    assert "graph_steps" not in model.history_[-1]
+
+
+@needs_gpu
+def test_early_stopping_and_warm_start_on_the_gpu_fast_path(capsys):
+    X, y = sine_windows(n=400)
+    model = _fit_gpu(GRURegressor, X, y, True, max_epochs=300, patience=3, verbose=1)
+    assert model.n_iter_ < 300
+    assert "replayed as CUDA graphs for batch sizes [32, 8]" in capsys.readouterr().out
+    before = model.n_iter_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model.set_params(warm_start=True, max_epochs=5, early_stopping=False).fit(X, y)
+    assert model.n_iter_ == before + 5
+    assert model.history_[-1, "graph_steps"] == model.history_[-1, "train_batch_count"]
+    assert model.score(X, y) > 0.8
+
+    # First fitted eagerly, then warm-started on the fast path: Adam's step count
+    # lives on the host, so the fit trains eagerly and says why.
+    eager = _fit_gpu(GRURegressor, X, y, False)
+    eager.set_params(warm_start=True, fast_path=True, verbose=1).fit(X, y)
+    assert "capturable=True" in capsys.readouterr().out
