@@ -15,15 +15,15 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from pathlib import Path
 
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._engine import (BatchSlicer, DeviceDataset, GradientHealth, NonFiniteLoss,
-                      SequenceEngine)
+from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
+                      NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
 from .utils import (check_sequences, draw_seed, resolve_device, robust_std, torch_session,
                     torch_threads)
@@ -235,7 +235,7 @@ class BaseNetEstimator(BaseEstimator):
         # As in sklearn's MLP: stop on the validation loss when early_stopping,
         # else when the training loss has stalled for `patience` epochs.
         monitor = "valid_loss" if early_stopping else "train_loss"
-        callbacks.append(("stopping", EarlyStopping(
+        callbacks.append(("stopping", EarlyStop(
             monitor=monitor, patience=self.patience, threshold=self.tol,
             threshold_mode="abs", load_best=early_stopping,
             sink=print if self.verbose else _silent)))

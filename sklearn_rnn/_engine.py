@@ -12,7 +12,7 @@ import warnings
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from ._fast_path import CapturedTraining, capture_blocker
 
@@ -73,6 +73,23 @@ class NonFiniteLoss(ArithmeticError):
     """Raised inside training when a batch loss is NaN or infinite."""
 
 
+class StopTraining(KeyboardInterrupt):
+    """Early stopping's signal. skorch's EarlyStopping stops training by raising
+    KeyboardInterrupt; this subclass tells it apart from the user's Ctrl-C, so
+    that an early stop is not taken for an interrupted fit (which would put the
+    last epoch's weights back over the best epoch's)."""
+
+
+class EarlyStop(EarlyStopping):
+    """skorch's EarlyStopping, raising :class:`StopTraining` when it stops."""
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            raise StopTraining from None
+
+
 def _copy_state(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
@@ -105,6 +122,8 @@ class SequenceEngine(NeuralNet):
         self.good_epochs_ = len(self.history)
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except StopTraining:
+            raise  # early stopping: not an interruption
         except KeyboardInterrupt:
             self.interrupted_ = True
             raise  # skorch's partial_fit stops training quietly on it

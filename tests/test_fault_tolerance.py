@@ -1,5 +1,7 @@
 """Non-finite losses and interruptions keep the last completed epoch."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -83,3 +85,18 @@ def test_checkpoints_every_epoch_and_resume(tmp_path, fail_in_epoch):
     fail_in_epoch(99, "interrupt")                     # disarm
     resumed.set_params(warm_start=True, checkpoint_dir=None).fit(X, Y)
     assert resumed.n_iter_ == 3 + PARAMS["max_epochs"]
+
+
+def test_early_stopping_keeps_the_best_epoch_and_is_no_interruption():
+    """skorch stops early by raising KeyboardInterrupt; that must not be taken for
+    the user's Ctrl-C (a warning, and the last epoch's weights over the best's)."""
+    params = dict(hidden_size=16, max_epochs=300, patience=3, lr=3e-2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ElmanRegressor(**params).fit(X, Y)
+    best = dict(model.net_.callbacks_)["stopping"].best_epoch_
+    assert best + 3 == model.n_iter_ < 300
+    assert not model.net_.interrupted_
+    # The same fit run to the best epoch ends with the same weights.
+    again = ElmanRegressor(**{**params, "max_epochs": best}).fit(X, Y)
+    np.testing.assert_array_equal(model.predict(X), again.predict(X))
