@@ -70,6 +70,61 @@ def make_data(n_windows, n_steps, seed=0):
     return X, y
 
 
+
+def print_table(header, rows):
+    """Print ``rows`` (tuples of strings) under ``header`` as a Markdown table."""
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+# ---------------------------------------------------------------- reference
+def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, device,
+                  read_loss="batch"):
+    """The minimal hand-written PyTorch training loop. Returns the trained module
+    and the mean training loss of each epoch.
+
+    The data moves to the device once; each epoch draws a ``torch.randperm``,
+    slices batches and runs zero_grad / forward / loss / backward / step.
+    ``read_loss="batch"`` calls ``loss.item()`` per batch, as most loops (and
+    skorch) do; ``"epoch"`` sums the losses on the device and reads them once
+    per epoch, the faster eager loop on a GPU (no host sync per step).
+    """
+    import torch
+    from torch import nn
+
+    from sklearn_rnn._modules import RecurrentNet
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.as_tensor(X, dtype=torch.float32).unsqueeze(-1).to(device)
+    t = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1).to(device)
+    # The estimators' default LSTM initialisation (forget-gate bias 1), so both
+    # sides train the same weights.
+    module = RecurrentNet(1, 1, cell=cell, hidden_size=hidden_size,
+                          pooling="last", forget_bias=1.0).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    criterion = nn.MSELoss()
+    module.train()
+    n, curve = x.shape[0], []
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator).to(device)
+        total = 0.0 if read_loss == "batch" else torch.zeros((), device=device)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = criterion(module(x[index]), t[index])
+            loss.backward()
+            optimizer.step()
+            if read_loss == "batch":
+                total += loss.item() * len(index)
+            else:
+                total += loss.detach() * len(index)
+        curve.append(float(total) / n)
+    return module, curve
+
+
 # ------------------------------------------------------------------- memory
 def rss_bytes():
     """Current resident set size of this process (Linux ``/proc/self/statm``)."""

@@ -50,45 +50,17 @@ import statistics
 import time
 
 import torch
-from torch import nn
 
 # Run from a checkout without installing: importing _common puts the
 # repository root first on sys.path.
-from _common import machine, make_data
+from _common import machine, make_data, print_table, reference_fit
 
 from sklearn_rnn import ElmanRegressor, LSTMRegressor
-from sklearn_rnn._modules import RecurrentNet
 
 ESTIMATORS = {"elman": ElmanRegressor, "lstm": LSTMRegressor}
 
 
 # ----------------------------------------------------------------- reference
-def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, device):
-    """The minimal hand-written loop. Returns the trained module."""
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.as_tensor(X, dtype=torch.float32).unsqueeze(-1).to(device)
-    t = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1).to(device)
-    # The estimators' default LSTM initialisation (forget-gate bias 1), so both
-    # sides train the same weights.
-    module = RecurrentNet(1, 1, cell=cell, hidden_size=hidden_size,
-                          pooling="last", forget_bias=1.0).to(device)
-    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
-    criterion = nn.MSELoss()
-    module.train()
-    n = x.shape[0]
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator).to(device)
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = criterion(module(x[index]), t[index])
-            loss.backward()
-            optimizer.step()
-            loss.item()
-    return module
-
-
 def reference_predict(module, X, *, batch_size, device):
     x = torch.as_tensor(X, dtype=torch.float32).unsqueeze(-1).to(device)
     module.eval()
@@ -131,7 +103,7 @@ def one_round(cell, args, X, y, flip, times):
         times[cell, "ours", "predict"].append(pred_s)
 
     def run_ref():
-        *fit_s, module = timed(lambda: reference_fit(
+        *fit_s, (module, _) = timed(lambda: reference_fit(
             X, y, cell=cell, hidden_size=args.hidden, batch_size=args.batch_size,
             epochs=args.epochs, lr=args.lr, seed=args.seed, device=args.device))
         *pred_s, _ = timed(lambda: reference_predict(
@@ -211,11 +183,7 @@ def main(argv=None):
     header = ("estimator", "step", "ours wall s", "reference wall s", "wall ratio",
               "per-round wall ratio range", "CPU-time ratio", "extra CPU ms/batch",
               "target met (wall)")
-    print()
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_table(header, rows)
     print(f"\nmedians over {args.rounds} rounds; CPU time = time.process_time() of this "
           "process, less sensitive to other load on a shared machine.")
     print(f"target: fit <= {targets['fit']:.2f}x, predict <= {targets['predict']:.2f}x "

@@ -140,14 +140,16 @@ def _fit_gensim(sentences, seed, threads, epochs):
     return model, {"vocab_s": t1 - t0, "train_s": t2 - t1}
 
 
-def _make_ours(seed, threads, epochs, device):
+def _make_ours(seed, threads, epochs, device, engine="auto", batch_pairs=None):
     from sklearn_rnn import SkipGramTransformer
 
     sg = SkipGramTransformer(
         vector_size=PARAMS["vector_size"], window=PARAMS["window"], negative=PARAMS["negative"],
         sample=PARAMS["sample"], min_count=PARAMS["min_count"], epochs=epochs, lr=PARAMS["lr"],
-        min_lr=PARAMS["min_lr"], random_state=seed, n_threads=threads,
+        min_lr=PARAMS["min_lr"], random_state=seed, n_threads=threads, engine=engine,
     )
+    if batch_pairs:
+        sg.set_params(batch_pairs=batch_pairs)
     if "device" in sg.get_params():
         sg.set_params(device=device)
     elif device != "cpu":
@@ -177,7 +179,7 @@ def run_child(args):
     if impl == "gensim":
         _fit_gensim(warm, seed, threads, 1)
     else:
-        _make_ours(seed, threads, 1, device).fit(warm)
+        _make_ours(seed, threads, 1, device, args.engine, args.batch_pairs).fit(warm)
         _sync(device)
     warmup_s = time.perf_counter() - t0
     if device != "cpu":
@@ -192,7 +194,7 @@ def run_child(args):
     if impl == "gensim":
         model, extra = _fit_gensim(sentences, seed, threads, epochs)
     else:
-        model = _make_ours(seed, threads, epochs, device)
+        model = _make_ours(seed, threads, epochs, device, args.engine, args.batch_pairs)
         model.fit(sentences)
         _sync(device)
     fit_s = time.perf_counter() - t0
@@ -239,7 +241,10 @@ def _versions():
 
 def _spawn(args, impl, seed):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", impl, "--seed", str(seed),
-           "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs)]
+           "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs),
+           "--engine", args.engine]
+    if args.batch_pairs:
+        cmd += ["--batch-pairs", str(args.batch_pairs)]
     if args.quick:
         cmd.append("--quick")
     if args.stream:
@@ -264,6 +269,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=1, help="gensim workers = our n_threads")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device for ours")
+    p.add_argument("--engine", default="auto", choices=["auto", "numba", "torch"],
+                   help="our engine (auto: numba on the CPU, torch on a GPU)")
+    p.add_argument("--batch-pairs", type=int, default=None,
+                   help="pairs per update of the torch engine (default: the estimator's)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--quick", action="store_true", help=f"first {QUICK_TOKENS:,} tokens, 1 epoch")
@@ -287,7 +296,8 @@ def main(argv=None):
     print(f"# {info['date']}  nproc={info['nproc']}  cpu={info['cpu']!r}  "
           f"loadavg={tuple(round(x, 2) for x in info['loadavg_start'])}")
     print("# versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v))
-    print(f"# threads={args.threads} device(ours)={args.device} seeds={args.seeds} "
+    print(f"# threads={args.threads} device(ours)={args.device} engine={args.engine} "
+          f"batch_pairs={args.batch_pairs or 'default'} seeds={args.seeds} "
           f"epochs={1 if args.quick else args.epochs} quick={args.quick} stream={args.stream}")
 
     runs = []

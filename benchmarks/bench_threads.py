@@ -48,7 +48,7 @@ from sklearn.model_selection import GridSearchCV
 
 # Run from a checkout without installing: importing _common puts the
 # repository root first on sys.path.
-from _common import cpu_model, make_data
+from _common import cpu_model, make_data, print_table
 
 from sklearn_rnn import ElmanRegressor, LSTMRegressor
 
@@ -172,10 +172,7 @@ def main(argv=None):
     print(f"\n# {args.n_windows} windows x 32 steps, batch 128, {args.epochs} epochs x "
           f"{args.repeats} repeats; epoch seconds are medians (grid rows: wall seconds)\n")
     header = ("case", "model", "n_threads=1 (s)", "n_threads=2 (s)", "ratio 2/1")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_table(header, rows)
 
 
 if __name__ == "__main__":

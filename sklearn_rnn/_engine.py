@@ -106,7 +106,7 @@ class SequenceEngine(NeuralNet):
     """
 
     fast_path = None
-    _runner = None
+    _runner = _runner_iterator = None
 
     def get_dataset(self, X, y=None):
         if not hasattr(X, "batch"):
@@ -201,6 +201,9 @@ class SequenceEngine(NeuralNet):
         """Release the runner (its graphs hold device memory); report a capture
         that failed, which is unexpected for a configuration let through."""
         runner, self._runner, self._runner_iterator = self._runner, None, None
+        if runner:
+            # The last replay's gradients live in a graph's memory pool.
+            self.optimizer_.zero_grad(set_to_none=True)
         if runner and runner.failure:
             warnings.warn(f"The GPU fast path could not be used ({runner.failure}); "
                           "training ran eagerly, with the same results, only slower. "

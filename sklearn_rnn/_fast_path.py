@@ -149,15 +149,21 @@ class CapturedTraining:
             current.wait_stream(self.stream)
         self.eager_steps[size] += 1
 
-    def _capture(self, size):
-        """Record the step for ``size`` (nothing runs while recording)."""
+    def _record(self, step):
+        """A CUDA graph of ``step()``: recorded, not run."""
         graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, stream=self.stream):
+            step()
+        return graph
+
+    def _capture(self, size):
+        """Record the step for ``size``; None (and eager steps from now on) if the
+        recording fails."""
         # Gradients set to None are allocated inside the graph, so each replay
         # writes them afresh instead of adding to the last step's.
         self.net.optimizer_.zero_grad(set_to_none=True)
         try:
-            with torch.cuda.graph(graph, stream=self.stream):
-                self._step(size)
+            graph = self._record(lambda: self._step(size))
         except RuntimeError as exc:
             # Something in this configuration does not replay; train on
             # eagerly (same results) and let the engine say so.

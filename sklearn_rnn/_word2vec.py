@@ -10,7 +10,10 @@ word2vec.c and gensim's ``Word2Vec(sg=1)``:
   asked for this transformer) at about 0.1x gensim on 2 cores, because gathering and scattering 100-float rows through tensor ops
   costs far more than the arithmetic.
 * ``torch``: batched pairs with manual sparse SGD updates (``index_add_``),
-  for GPUs, and the CPU fallback where numba is missing.
+  for GPUs, and the CPU fallback where numba is missing. Everything runs on
+  the device -- subsampling, the shrunk windows, pairing, noise words, from a
+  generator of its own -- and the loss and counts are read once per epoch,
+  so a GPU is never made to wait for the host between batches.
 """
 
 import numpy as np
@@ -56,9 +59,10 @@ _MULT = 6364136223846793005
 _INC = 1442695040888963407
 
 
-def noise_words_torch(cum, shape, device):
-    """Noise words for the torch engine: inverse-CDF draws from ``cum`` (a tensor)."""
-    r = torch.rand(shape, device=device, dtype=cum.dtype)
+def noise_words_torch(cum, shape, generator):
+    """Noise words for the torch engine: inverse-CDF draws from ``cum`` (a tensor),
+    with ``generator`` (on ``cum``'s device)."""
+    r = torch.rand(shape, generator=generator, device=cum.device, dtype=cum.dtype)
     return torch.searchsorted(cum, r, right=True).clamp_max_(len(cum) - 1)
 
 
@@ -196,37 +200,54 @@ def train_epoch_numba(ids, piece_ptr, syn0, syn1, table, keep, *, window, negati
     return loss, int(pairs), int(predictions), int(kept)
 
 
-def train_epoch_torch(ids, piece_ptr, syn0, syn1, cum, keep, *, window, negative, alpha0,
-                      alpha_min, done, total, rng, batch_pairs, block_tokens=1_000_000):
-    """One epoch with batched pairs on ``syn0.device``; returns what the numba one does."""
+def skipgram_pairs(tok, piece, pos, window, generator):
+    """Every skip-gram pair of the kept tokens ``tok`` (their pieces ``piece`` and
+    corpus positions ``pos``), as ``(center, context, position)`` tensors in corpus
+    order: each center word pairs with the words within its shrunk window (a
+    uniform ``1..window`` per word, as word2vec) in the same piece."""
+    reduced = window - torch.randint(0, window, tok.shape, generator=generator,
+                                     device=tok.device)
+    centers, contexts, where = [], [], []
+    for offset in range(1, window + 1):
+        for a, b in ((slice(None, -offset), slice(offset, None)),
+                     (slice(offset, None), slice(None, -offset))):
+            ok = (piece[a] == piece[b]) & (reduced[a] >= offset)
+            centers.append(tok[a][ok])
+            contexts.append(tok[b][ok])
+            where.append(pos[a][ok])
+    where = torch.cat(where)
+    order = torch.argsort(where, stable=True)  # corpus order, as word2vec
+    return torch.cat(centers)[order], torch.cat(contexts)[order], where[order]
+
+
+def train_epoch_torch(ids, piece_of, syn0, syn1, cum, keep, *, window, negative, alpha0,
+                      alpha_min, done, total, generator, batch_pairs, block_tokens=1_000_000):
+    """One epoch with batched pairs on ``syn0.device``; returns what the numba one does.
+
+    ``ids`` (token ids), ``piece_of`` (each token's piece), ``cum`` (cumulative
+    noise distribution) and ``keep`` (keep probabilities) are tensors on that
+    device, and ``generator`` draws every random number there. Subsampling,
+    pairing and the updates all run on the device; the loss and counts are
+    accumulated there and read once, at the end of the epoch (no host
+    synchronisation per batch on a GPU).
+    """
     device = syn0.device
-    cum_t = torch.as_tensor(cum, device=device)
-    loss_sum, n_pairs, n_predictions, n_kept = 0.0, 0, 0, 0
-    piece_of = np.repeat(np.arange(len(piece_ptr) - 1), np.diff(piece_ptr))
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    n_predictions = torch.zeros((), dtype=torch.int64, device=device)
+    n_pairs, n_kept = 0, 0
     for block in range(0, len(ids), block_tokens):
-        sl = slice(block, block + block_tokens)
-        tok, piece = ids[sl], piece_of[sl]
-        mask = rng.random(len(tok)) < keep[tok]
-        tok, piece, pos = tok[mask], piece[mask], np.flatnonzero(mask) + block
-        n_kept += len(tok)
-        reduced = window - rng.integers(0, window, size=len(tok))
-        centers, contexts, where = [], [], []
-        for offset in range(1, window + 1):
-            for a, b in ((slice(None, -offset), slice(offset, None)),
-                         (slice(offset, None), slice(None, -offset))):
-                ok = (piece[a] == piece[b]) & (reduced[a] >= offset)
-                centers.append(tok[a][ok])
-                contexts.append(tok[b][ok])
-                where.append(pos[a][ok])
-        order = np.argsort(np.concatenate(where), kind="stable")  # corpus order, as word2vec
-        center = torch.as_tensor(np.concatenate(centers)[order], device=device).long()
-        context = torch.as_tensor(np.concatenate(contexts)[order], device=device).long()
-        position = np.concatenate(where)[order]
+        tok, piece = ids[block:block + block_tokens], piece_of[block:block + block_tokens]
+        kept = torch.nonzero(torch.rand(tok.shape, generator=generator, device=device)
+                             < keep[tok]).squeeze(1)
+        n_kept += len(kept)
+        center, context, position = skipgram_pairs(tok[kept].long(), piece[kept],
+                                                   kept + block, window, generator)
+        n_pairs += len(center)
         for s in range(0, len(center), batch_pairs):
             c, x = center[s:s + batch_pairs], context[s:s + batch_pairs]
-            progress = (done + position[min(s, len(position) - 1)]) / total
-            alpha = max(alpha0 - (alpha0 - alpha_min) * progress, alpha_min)
-            noise = noise_words_torch(cum_t, (len(c), negative), device)
+            progress = (done + position[s]) / total
+            alpha = (alpha0 - (alpha0 - alpha_min) * progress).clamp_min(alpha_min)
+            noise = noise_words_torch(cum, (len(c), negative), generator)
             targets = torch.cat([c[:, None], noise], dim=1)          # (B, 1 + K)
             labels = torch.zeros(targets.shape, device=device)
             labels[:, 0] = 1
@@ -235,13 +256,11 @@ def train_epoch_torch(ids, piece_ptr, syn0, syn1, cum, keep, *, window, negative
             v_in, v_out = syn0[x], syn1[targets]                       # (B, d), (B, 1+K, d)
             f = torch.einsum("bd,bkd->bk", v_in, v_out)
             s_ = torch.sigmoid(f)
-            loss_sum += float(-(torch.nn.functional.logsigmoid(torch.where(
-                labels > 0, f, -f)) * valid).sum())
-            g = (labels - s_) * valid * alpha                          # (B, 1+K)
+            loss_sum += -(torch.nn.functional.logsigmoid(torch.where(
+                labels > 0, f, -f)) * valid).sum()
+            g = (labels - s_) * valid * alpha.float()                  # (B, 1+K)
             syn0.index_add_(0, x, torch.einsum("bk,bkd->bd", g, v_out))
             syn1.index_add_(0, targets.reshape(-1),
                             (g[:, :, None] * v_in[:, None, :]).reshape(-1, v_in.shape[1]))
-            n_pairs += len(c)
-            n_predictions += int(valid.sum())
-    return loss_sum, n_pairs, n_predictions, n_kept
-
+            n_predictions += valid.sum().long()
+    return float(loss_sum), n_pairs, int(n_predictions), n_kept

@@ -118,8 +118,9 @@ _ATTRIBUTES = """
     history_ : skorch.History
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``, ``grad_norm`` / ``grad_norm_max`` (global gradient
-        norm before clipping; without clipping sampled on every 8th step) and
-        ``clipped`` (share of steps clipped); e.g.
+        norm before clipping; without clipping sampled on every 8th step),
+        ``clipped`` (share of steps clipped) and, on the GPU fast path,
+        ``graph_steps`` (steps replayed from a CUDA graph); e.g.
         ``history_[:, "train_loss"]``.
     net_ : skorch.NeuralNet
         The trained engine; ``net_.module_`` is the torch module.

@@ -69,9 +69,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "numba" runs the compiled word2vec loop on the CPU (needs numba: ``pip
         install sklearn_rnn[text]``); "torch" trains batched on ``device``.
         "auto": numba on the CPU when installed, else torch.
-    batch_pairs : int, default=16384
-        Pairs per update of the torch engine. Large batches suit large corpora;
-        on a corpus of a few thousand tokens use a few hundred.
+    batch_pairs : int, default=2048
+        Pairs per update of the torch engine. A batch's updates are applied
+        at once, as concurrent Hogwild threads would, so a frequent word's row
+        sums many of them: 16384 diverged on a 500k-token news corpus at
+        ``lr=0.025``, 512-4096 trained stably (``benchmarks/RESULTS.md``). On
+        a corpus of a few thousand tokens use a few hundred.
     n_threads : int, default=1
         CPU threads of the numba engine (Hogwild, as word2vec). With one
         thread the same ``random_state`` gives identical vectors.
@@ -133,7 +136,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def __init__(self, vector_size=100, *, window=5, min_count=5, max_vocab_size=None,
                  sample=1e-3, negative=5, ns_exponent=0.75, epochs=5, lr=0.025, min_lr=1e-4,
                  tokenizer=None, lowercase=True, aggregate="mean", empty="zeros",
-                 engine="auto", batch_pairs=16384, n_threads=1, random_state=None,
+                 engine="auto", batch_pairs=2048, n_threads=1, random_state=None,
                  device="cpu", verbose=0):
         self.vector_size = vector_size
         self.window = window
@@ -312,14 +315,19 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                       alpha_min=self.min_lr, total=total)
         if engine == "torch":
             syn0, syn1 = torch.from_numpy(syn0).to(device), torch.from_numpy(syn1).to(device)
-            generator_state = torch.random.get_rng_state()
+            # Tables on the device once; a generator of its own leaves torch's
+            # global RNGs (CPU and CUDA) untouched.
+            tables = dict(
+                ids=torch.from_numpy(ids).to(device),
+                piece_of=torch.from_numpy(np.repeat(np.arange(len(piece_ptr) - 1, dtype=np.int32),
+                                                    np.diff(piece_ptr))).to(device),
+                cum=torch.from_numpy(cum).to(device), keep=torch.from_numpy(keep).to(device),
+                generator=torch.Generator(device=device).manual_seed(seed))
         else:
             import numba
             old_threads = numba.get_num_threads()
             numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
         try:
-            if engine == "torch":
-                torch.manual_seed(seed)
             for epoch in range(self.epochs):
                 tic = time.perf_counter()
                 done = epoch * len(ids)
@@ -329,8 +337,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                         seed=seed + epoch, n_chunks=8 * self.n_threads, **common)
                 else:
                     loss, pairs, predictions, words = _word2vec.train_epoch_torch(
-                        ids, piece_ptr, syn0, syn1, cum, keep, done=done, rng=rng,
-                        batch_pairs=self.batch_pairs, **common)
+                        syn0=syn0, syn1=syn1, done=done, batch_pairs=self.batch_pairs,
+                        **tables, **common)
                 seconds = time.perf_counter() - tic
                 record = {"epoch": epoch + 1, "loss": loss / max(predictions, 1),
                           "pairs": int(pairs), "words": int(words), "seconds": seconds,
@@ -341,9 +349,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                           f"{record['tokens_per_s']:,.0f} tokens/s, {int(pairs):,} pairs, "
                           f"{seconds:.2f}s")
         finally:
-            if engine == "torch":
-                torch.random.set_rng_state(generator_state)
-            else:
+            if engine == "numba":
                 numba.set_num_threads(old_threads)
         if engine == "torch":
             syn0 = syn0.cpu().numpy()

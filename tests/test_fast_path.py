@@ -12,6 +12,7 @@ training within float32 tolerance for every cell, with and without clipping,
 for regressors, classifiers and forecasters.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -24,7 +25,7 @@ from sklearn_rnn import (ElmanRegressor, GRUClassifier, GRURegressor, LSTMClassi
                          LSTMForecaster, LSTMRegressor, RNNClassifier, RNNForecaster,
                          RNNLanguageModel, RNNRegressor, TDNNRegressor)
 from sklearn_rnn._base import BaseNetEstimator
-from sklearn_rnn._fast_path import capture_blocker
+from sklearn_rnn._fast_path import WARMUP_STEPS, CapturedTraining, capture_blocker
 
 from .test_recurrent import ragged, sine_windows, two_kinds
 
@@ -152,6 +153,76 @@ def test_what_cannot_be_captured_trains_on_the_skorch_loop_and_says_so(eager_ste
                           random_state=0, verbose=1).fit(text)
     assert "draws random window offsets on the host" in capsys.readouterr().out
     assert "graph_steps" not in lm.history_[-1]
+
+
+class _CudaStream:
+    """Stands in for torch.cuda.Stream (and current_stream) on the CPU."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def wait_stream(self, other):
+        pass
+
+
+def _cpu_stand_ins(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "Stream", _CudaStream)
+    monkeypatch.setattr(torch.cuda, "current_stream", _CudaStream)
+    monkeypatch.setattr(torch.cuda, "stream", lambda s: contextlib.nullcontext())
+    monkeypatch.setattr(BaseNetEstimator, "_engine_fast_path", lambda self, device: "capture")
+
+
+def test_captured_steps_replay_in_order_for_every_batch_size(monkeypatch, capsys):
+    """A recording that replays the step as a CUDA graph would (gradients written
+    afresh): each batch size is captured after its warm-up steps, later steps
+    are replays, and training matches the skorch loop exactly."""
+    recorded = []
+
+    def record(self, step):
+        recorded.append(self.counter.item())      # the batch the capture happened at
+        optimizer = self.net.optimizer_
+
+        class Replay:
+            def replay(self):
+                optimizer.zero_grad(set_to_none=True)
+                step()
+        return Replay()
+
+    _cpu_stand_ins(monkeypatch)
+    monkeypatch.setattr(CapturedTraining, "_record", record)
+    X, y = sine_windows(n=203)  # 182 training samples: 5 batches of 32 and one of 22
+    fast = _fit(GRURegressor, X, y, optimizer="sgd", verbose=1)
+    assert "replayed as CUDA graphs for batch sizes [32, 22]" in capsys.readouterr().out
+    # Full batches: captured at the 4th step of epoch 1; the partial batch (one per
+    # epoch): at the end of epoch 4, after 3 eager warm-up steps.
+    assert recorded == [WARMUP_STEPS, 5]
+    assert fast.history_[:, "graph_steps"] == [2, 5, 5, 6]
+    monkeypatch.undo()
+    plain = _fit(GRURegressor, X, y, optimizer="sgd")
+    assert fast.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
+    assert fast.history_[:, "grad_norm"] == plain.history_[:, "grad_norm"]
+    np.testing.assert_array_equal(fast.predict(X), plain.predict(X))
+
+
+def test_a_failed_capture_falls_back_to_eager_steps_with_a_warning(monkeypatch):
+    """CUDA stand-ins on the CPU: warm-up steps run, the capture raises, and the
+    fit finishes on eager steps with the same results, warning once."""
+    @contextlib.contextmanager
+    def failing_capture(graph, stream=None):
+        raise RuntimeError("operation not permitted when stream is capturing")
+        yield  # pragma: no cover
+
+    _cpu_stand_ins(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", object)
+    monkeypatch.setattr(torch.cuda, "graph", failing_capture)
+    X, y = sine_windows(n=203)
+    with pytest.warns(RuntimeWarning, match="could not be used .*operation not permitted"):
+        fast = _fit(GRURegressor, X, y, optimizer="sgd")  # CPU Adam cannot be capturable
+    assert fast.history_[:, "graph_steps"] == [0] * fast.n_iter_
+    monkeypatch.undo()
+    plain = _fit(GRURegressor, X, y, optimizer="sgd")
+    assert fast.history_[:, "train_loss"] == plain.history_[:, "train_loss"]
+    np.testing.assert_array_equal(fast.predict(X), plain.predict(X))
 
 
 def test_capture_needs_a_capturable_optimizer():

@@ -60,8 +60,8 @@ def test_negative_samples_follow_the_noise_distribution(engine):
     if engine == "numba":
         draws = _word2vec.noise_words_numba(_word2vec.noise_table(cum), n, 7)
     else:
-        torch.manual_seed(0)
-        draws = _word2vec.noise_words_torch(torch.as_tensor(cum), (n,), "cpu").numpy()
+        draws = _word2vec.noise_words_torch(torch.as_tensor(cum), (n,),
+                                            torch.Generator().manual_seed(0)).numpy()
     freq = np.bincount(draws, minlength=len(counts)) / n
     np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / n))
 
@@ -86,6 +86,50 @@ def test_kernels_subsample_and_pair_as_word2vec(engine):
         ["a b c d"] * 100)
     assert flat.history_[0]["pairs"] == 100 * 6
     assert flat.history_[0]["loss"] == pytest.approx(np.log(2), rel=1e-3)
+
+
+def test_torch_pairs_are_every_pair_within_the_shrunk_window():
+    """The device-side pairing against a plain loop: each center word pairs with
+    the words within its own shrunk window, inside its piece, in corpus order."""
+    rng = np.random.default_rng(0)
+    tok = torch.as_tensor(rng.integers(0, 20, size=60))
+    piece = torch.as_tensor(np.repeat([0, 1, 2], [25, 5, 30]))
+    pos = torch.arange(60) * 2                      # positions of kept words (gaps)
+    window = 4
+    center, context, where = _word2vec.skipgram_pairs(
+        tok, piece, pos, window, torch.Generator().manual_seed(3))
+    reduced = window - torch.randint(0, window, tok.shape,
+                                     generator=torch.Generator().manual_seed(3))
+    expected = [(int(tok[i]), int(tok[j]), int(pos[i]))
+                for i in range(60) for j in sorted(range(60), key=lambda j: abs(j - i))
+                if 0 < abs(j - i) <= reduced[i] and piece[i] == piece[j]]
+    got = list(zip(center.tolist(), context.tolist(), where.tolist()))
+    assert sorted(got) == sorted(expected)
+    assert where.tolist() == sorted(where.tolist())
+
+
+def test_torch_engine_default_batches_stay_stable_on_a_zipf_corpus():
+    """A batch's updates land at once; with too many pairs per batch a frequent
+    word's row sums hundreds of them and training diverges (16384 pairs did,
+    here and on a real news corpus)."""
+    rng = np.random.default_rng(0)
+    weights = 1.0 / np.arange(1, 3001)
+    words = np.array([f"w{i}" for i in range(3000)])
+    docs = [" ".join(rng.choice(words, size=200, p=weights / weights.sum()))
+            for _ in range(500)]
+    sg = SkipGramTransformer(vector_size=50, min_count=1, epochs=2, engine="torch",
+                             random_state=0).fit(docs)
+    losses = [h["loss"] for h in sg.history_]
+    assert all(loss < np.log(2) for loss in losses) and losses[1] < losses[0]
+
+
+def test_torch_engine_leaves_the_global_rng_alone():
+    docs, *_ = topic_corpus(n=30)
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    SkipGramTransformer(vector_size=4, min_count=1, epochs=1, engine="torch",
+                        random_state=0).fit(docs)
+    assert torch.equal(torch.random.get_rng_state(), before)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
