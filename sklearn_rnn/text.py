@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _word2vec
-from .utils import draw_seed, resolve_device
+from .utils import draw_seed, resolve_device, torch_threads
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
@@ -76,8 +76,10 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         ``lr=0.025``, 512-4096 trained stably (``benchmarks/RESULTS.md``). On
         a corpus of a few thousand tokens use a few hundred.
     n_threads : int, default=1
-        CPU threads of the numba engine (Hogwild, as word2vec). With one
-        thread the same ``random_state`` gives identical vectors.
+        CPU threads: the numba engine's Hogwild workers (as word2vec), or
+        PyTorch's intra-op threads while the torch engine trains (restored
+        afterwards). With one thread the same ``random_state`` gives
+        identical vectors.
     random_state : int, RandomState instance or None, default=None
     device : str, default="cpu"
         Device of the torch engine ("cpu", "cuda", "auto").
@@ -336,9 +338,10 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                         ids, piece_ptr, syn0, syn1, noise, keep, done=done,
                         seed=seed + epoch, n_chunks=8 * self.n_threads, **common)
                 else:
-                    loss, pairs, predictions, words = _word2vec.train_epoch_torch(
-                        syn0=syn0, syn1=syn1, done=done, batch_pairs=self.batch_pairs,
-                        **tables, **common)
+                    with torch_threads(self.n_threads):
+                        loss, pairs, predictions, words = _word2vec.train_epoch_torch(
+                            syn0=syn0, syn1=syn1, done=done, batch_pairs=self.batch_pairs,
+                            **tables, **common)
                 seconds = time.perf_counter() - tic
                 record = {"epoch": epoch + 1, "loss": loss / max(predictions, 1),
                           "pairs": int(pairs), "words": int(words), "seconds": seconds,

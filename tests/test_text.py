@@ -291,3 +291,19 @@ def test_bad_input_is_handled_as_documented():
 def test_sklearn_checks_that_apply_to_a_text_transformer(check):
     check("SkipGramTransformer", SkipGramTransformer(vector_size=4, min_count=1, epochs=1,
                                                      random_state=0))
+
+
+def test_torch_engine_trains_on_n_threads_and_restores_them(monkeypatch):
+    seen = []
+    original = _word2vec.train_epoch_torch
+
+    def spy(**kwargs):
+        seen.append(torch.get_num_threads())
+        return original(**kwargs)
+
+    monkeypatch.setattr(_word2vec, "train_epoch_torch", spy)
+    docs, *_ = topic_corpus(n=20)
+    before = torch.get_num_threads()
+    SkipGramTransformer(vector_size=4, min_count=1, epochs=2, engine="torch", n_threads=1,
+                        random_state=0).fit(docs)
+    assert seen == [1, 1] and torch.get_num_threads() == before
