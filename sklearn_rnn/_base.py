@@ -217,9 +217,6 @@ class BaseNetEstimator(BaseEstimator):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
             optimizer_kwargs["optimizer__momentum"] = 0.9
-        elif self._engine_fast_path(device) == "capture":
-            # Step count on the device, so that the update can be captured.
-            optimizer_kwargs["optimizer__capturable"] = True
         net = SequenceEngine(
             module=self._build_module(),
             criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],

@@ -15,8 +15,10 @@ What makes a step replayable:
   device tells each replay which slice of that order to gather;
 * nothing waits for the host: the loss and gradient norm of every step are
   written into per-epoch device buffers, read once when the epoch ends;
-* the optimizer keeps its step count on the device (``capturable=True`` for
-  Adam and RMSprop; SGD needs nothing).
+* the optimizer keeps its step count on the device: Adam and RMSprop are
+  switched to ``capturable=True`` before their first step (SGD needs
+  nothing). Only a fit that captures switches, so configurations that train
+  eagerly keep the faster eager optimizer.
 
 Each distinct batch size (the full one, and the last partial batch of an
 epoch) gets its own graph, so every sample is trained exactly as the eager
@@ -30,6 +32,7 @@ skorch loop.
 """
 
 import collections
+import warnings
 
 import torch
 
@@ -46,8 +49,9 @@ def capture_blocker(net, dataset, capture=True):
     Checks what is known not to replay: batches built with host work (a
     dataset with ``graph_safe = False``), modules that need host-side data
     (``capture_blocker(ragged)`` on the module), and, when ``capture``, an
-    optimizer created without ``capturable=True`` (a network first fitted
-    with the fast path off, then warm-started with it on).
+    optimizer that has stepped without ``capturable=True`` (its step counts
+    live on the host: a network fitted eagerly, then warm-started on the
+    fast path).
     """
     if not getattr(dataset, "graph_safe", True):
         return dataset.graph_unsafe_reason
@@ -57,12 +61,16 @@ def capture_blocker(net, dataset, capture=True):
     if reason:
         return reason
     optimizer = net.optimizer_
-    if capture and type(optimizer).__name__ in NEEDS_CAPTURABLE and not all(
-            group.get("capturable") for group in optimizer.param_groups):
-        return (f"the {type(optimizer).__name__} optimizer was created without "
-                "capturable=True (the network was first fitted with fast_path=False); "
-                "fit from scratch with fast_path=True to capture")
+    if capture and _needs_capturable(optimizer) and optimizer.state:
+        return (f"the {type(optimizer).__name__} optimizer has stepped without "
+                "capturable=True (the network was fitted eagerly before: fast_path=False, "
+                "or a configuration that cannot be captured); fit from scratch to capture")
     return None
+
+
+def _needs_capturable(optimizer):
+    return type(optimizer).__name__ in NEEDS_CAPTURABLE and not all(
+        group.get("capturable") for group in optimizer.param_groups)
 
 
 class CapturedTraining:
@@ -100,6 +108,9 @@ class CapturedTraining:
         self.eager_steps = collections.Counter()
         self.stream = torch.cuda.Stream(device) if capture else None
         self.failure = None
+        if capture and _needs_capturable(net.optimizer_):
+            for group in net.optimizer_.param_groups:  # no state yet (capture_blocker)
+                group["capturable"] = True
 
     def run_epoch(self):
         """Train one epoch. Returns ``(losses, norms, sizes, replayed)``: the
@@ -144,7 +155,10 @@ class CapturedTraining:
             # Warm-up runs on the capture stream (lazy handles are per stream).
             current = torch.cuda.current_stream()
             self.stream.wait_stream(current)
-            with torch.cuda.stream(self.stream):
+            with torch.cuda.stream(self.stream), warnings.catch_warnings():
+                # PyTorch warns that a capturable optimizer runs uncaptured: by
+                # design, for these few steps.
+                warnings.filterwarnings("ignore", message=".*capturable=True.*")
                 self._step(size)
             current.wait_stream(self.stream)
         self.eager_steps[size] += 1

@@ -225,14 +225,17 @@ def test_a_failed_capture_falls_back_to_eager_steps_with_a_warning(monkeypatch):
     np.testing.assert_array_equal(fast.predict(X), plain.predict(X))
 
 
-def test_capture_needs_a_capturable_optimizer():
+def test_capture_needs_an_optimizer_that_can_still_become_capturable():
     X, y = sine_windows(n=64)
     model = _fit(GRURegressor, X, y, early_stopping=False)
     train = model._training_data(X, y, reset=False, seed=0, device=torch.device("cpu"),
                                  early_stopping=False)[0]
     assert capture_blocker(model.net_, train, capture=False) is None
+    # Adam has stepped with its step counts on the host: it cannot switch now.
     reason = capture_blocker(model.net_, train, capture=True)
-    assert "capturable=True" in reason and "fast_path=False" in reason
+    assert "capturable=True" in reason and "fitted eagerly" in reason
+    model.net_.initialize_optimizer()  # a fresh optimizer switches before its first step
+    assert capture_blocker(model.net_, train, capture=True) is None
     sgd = _fit(GRURegressor, X, y, early_stopping=False, optimizer="sgd")
     assert capture_blocker(sgd.net_, train, capture=True) is None  # SGD needs no flag
 
@@ -323,7 +326,14 @@ def test_early_stopping_and_warm_start_on_the_gpu_fast_path(capsys):
     assert model.score(X, y) > 0.8
 
     # First fitted eagerly, then warm-started on the fast path: Adam's step count
-    # lives on the host, so the fit trains eagerly and says why.
+    # lives on the host, so the fit trains eagerly and says why; a fit that
+    # captures switches its optimizer, one that trains eagerly does not.
     eager = _fit_gpu(GRURegressor, X, y, False)
+    assert not eager.net_.optimizer_.param_groups[0]["capturable"]
     eager.set_params(warm_start=True, fast_path=True, verbose=1).fit(X, y)
     assert "capturable=True" in capsys.readouterr().out
+    assert model.net_.optimizer_.param_groups[0]["capturable"]
+    with warnings.catch_warnings():
+        # No "constructed with capturable=True but running uncaptured" warning.
+        warnings.filterwarnings("error", message=".*capturable.*")
+        _fit_gpu(GRURegressor, X, y, True)
