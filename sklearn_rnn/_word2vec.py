@@ -235,6 +235,12 @@ def train_epoch_torch(ids, piece_of, syn0, syn1, cum, keep, *, window, negative,
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     n_predictions = torch.zeros((), dtype=torch.int64, device=device)
     n_pairs, n_kept = 0, 0
+    # Per target column (the center word, then the noise words): the label and
+    # the sign that turns log sigmoid(score) into each column's log-likelihood.
+    labels = torch.zeros(1 + negative, device=device)
+    labels[0] = 1
+    signs = 2 * labels - 1
+    ones = torch.ones(batch_pairs, 1, device=device)
     for block in range(0, len(ids), block_tokens):
         tok, piece = ids[block:block + block_tokens], piece_of[block:block + block_tokens]
         kept = torch.nonzero(torch.rand(tok.shape, generator=generator, device=device)
@@ -243,22 +249,20 @@ def train_epoch_torch(ids, piece_of, syn0, syn1, cum, keep, *, window, negative,
         center, context, position = skipgram_pairs(tok[kept].long(), piece[kept],
                                                    kept + block, window, generator)
         n_pairs += len(center)
-        for s in range(0, len(center), batch_pairs):
+        # The learning rate of every batch of the block at once: linear decay by
+        # the corpus position of the batch's first pair.
+        progress = (done + position[::batch_pairs]) / total
+        alphas = (alpha0 - (alpha0 - alpha_min) * progress).clamp_min(alpha_min).float()
+        for i, s in enumerate(range(0, len(center), batch_pairs)):
             c, x = center[s:s + batch_pairs], context[s:s + batch_pairs]
-            progress = (done + position[s]) / total
-            alpha = (alpha0 - (alpha0 - alpha_min) * progress).clamp_min(alpha_min)
             noise = noise_words_torch(cum, (len(c), negative), generator)
             targets = torch.cat([c[:, None], noise], dim=1)          # (B, 1 + K)
-            labels = torch.zeros(targets.shape, device=device)
-            labels[:, 0] = 1
-            valid = torch.ones(targets.shape, device=device)
-            valid[:, 1:] = (noise != c[:, None]).float()
+            # A noise word equal to the center word is skipped, as in word2vec.
+            valid = torch.cat([ones[:len(c)], (noise != c[:, None]).float()], dim=1)
             v_in, v_out = syn0[x], syn1[targets]                       # (B, d), (B, 1+K, d)
             f = torch.einsum("bd,bkd->bk", v_in, v_out)
-            s_ = torch.sigmoid(f)
-            loss_sum += -(torch.nn.functional.logsigmoid(torch.where(
-                labels > 0, f, -f)) * valid).sum()
-            g = (labels - s_) * valid * alpha.float()                  # (B, 1+K)
+            loss_sum -= (torch.nn.functional.logsigmoid(f * signs) * valid).sum()
+            g = (labels - torch.sigmoid(f)) * valid * alphas[i]        # (B, 1+K)
             syn0.index_add_(0, x, torch.einsum("bk,bkd->bd", g, v_out))
             syn1.index_add_(0, targets.reshape(-1),
                             (g[:, :, None] * v_in[:, None, :]).reshape(-1, v_in.shape[1]))
