@@ -70,7 +70,6 @@ def make_data(n_windows, n_steps, seed=0):
     return X, y
 
 
-
 def print_table(header, rows):
     """Print ``rows`` (tuples of strings) under ``header`` as a Markdown table."""
     print()
@@ -78,6 +77,7 @@ def print_table(header, rows):
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
 
 # ---------------------------------------------------------------- reference
 def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, device,

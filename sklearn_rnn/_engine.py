@@ -102,7 +102,7 @@ class SequenceEngine(NeuralNet):
     ``fast_path`` (set by the estimator, not a skorch parameter) chooses how
     training epochs run: None, skorch's loop; "capture", steps replayed as
     CUDA graphs (see ``_fast_path.py``); "eager", the same step machinery
-    without capture.
+    without capture (what the tests check against skorch's loop on the CPU).
     """
 
     fast_path = None
@@ -323,15 +323,19 @@ class GradientHealth(Callback):
         self.steps_ = getattr(self, "steps_", 0) + 1
         if self.max_norm is None and (self.steps_ - 1) % self.SAMPLE:
             return
-        params = [p for p in self.params_ if p.grad is not None]
-        if params:
-            self.norms_.append(self.clip_and_measure(params).detach().reshape(1))
+        norm = self.clip_and_measure(self.params_)
+        if norm is not None:
+            self.norms_.append(norm.detach().reshape(1))
 
     def clip_and_measure(self, params):
-        """The global gradient norm of ``params`` before clipping, after clipping
-        their gradients to ``max_norm`` when it is set. Device work only, so the
-        fast path records it inside a captured step."""
-        norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
+        """The global gradient norm of ``params`` before clipping (None when none
+        has a gradient), after clipping their gradients to ``max_norm`` when it
+        is set. Device work only, so the fast path records it inside a captured
+        step."""
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads:
+            return None
+        norm = torch.nn.utils.get_total_norm(grads)
         if self.max_norm is not None:
             torch.nn.utils.clip_grads_with_norm_(params, self.max_norm, norm)
         return norm

@@ -39,8 +39,9 @@ import torch
 #: Eager steps of a batch size before its graph is captured.
 WARMUP_STEPS = 3
 
-#: Optimizers (by class name) that need ``capturable=True`` to be captured.
-NEEDS_CAPTURABLE = ("Adam", "AdamW", "RMSprop")
+#: The estimators' optimizers (by class name) that need ``capturable=True`` to be
+#: captured (SGD keeps no step count).
+NEEDS_CAPTURABLE = ("Adam", "RMSprop")
 
 
 def capture_blocker(net, dataset, capture=True):
