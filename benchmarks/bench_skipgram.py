@@ -140,16 +140,19 @@ def _fit_gensim(sentences, seed, threads, epochs):
     return model, {"vocab_s": t1 - t0, "train_s": t2 - t1}
 
 
-def _make_ours(seed, threads, epochs, device, engine="auto", batch_pairs=None):
+def _make_ours(args, epochs, device):
     from sklearn_rnn import SkipGramTransformer
 
     sg = SkipGramTransformer(
         vector_size=PARAMS["vector_size"], window=PARAMS["window"], negative=PARAMS["negative"],
         sample=PARAMS["sample"], min_count=PARAMS["min_count"], epochs=epochs, lr=PARAMS["lr"],
-        min_lr=PARAMS["min_lr"], random_state=seed, n_threads=threads, engine=engine,
+        min_lr=PARAMS["min_lr"], random_state=args.seed, n_threads=args.threads,
+        engine=args.engine,
     )
-    if batch_pairs:
-        sg.set_params(batch_pairs=batch_pairs)
+    if args.batch_pairs:
+        sg.set_params(batch_pairs=args.batch_pairs)
+    if not args.fast_path:
+        sg.set_params(fast_path=False)
     if "device" in sg.get_params():
         sg.set_params(device=device)
     elif device != "cpu":
@@ -179,7 +182,7 @@ def run_child(args):
     if impl == "gensim":
         _fit_gensim(warm, seed, threads, 1)
     else:
-        _make_ours(seed, threads, 1, device, args.engine, args.batch_pairs).fit(warm)
+        _make_ours(args, 1, device).fit(warm)
         _sync(device)
     warmup_s = time.perf_counter() - t0
     if device != "cpu":
@@ -194,7 +197,7 @@ def run_child(args):
     if impl == "gensim":
         model, extra = _fit_gensim(sentences, seed, threads, epochs)
     else:
-        model = _make_ours(seed, threads, epochs, device, args.engine, args.batch_pairs)
+        model = _make_ours(args, epochs, device)
         model.fit(sentences)
         _sync(device)
     fit_s = time.perf_counter() - t0
@@ -212,6 +215,7 @@ def run_child(args):
             extra["train_s"] = float(sum(h.get("seconds", 0.0) for h in hist))
             extra["epoch_loss"] = [float(h["loss"]) for h in hist if "loss" in h]
             extra["own_tokens_per_s"] = [float(h["tokens_per_s"]) for h in hist if "tokens_per_s" in h]
+            extra["graph_steps"] = int(sum(h.get("graph_steps", 0) for h in hist))
     result = {
         "impl": impl, "seed": seed, "threads": threads, "device": device, "epochs": epochs,
         "n_tokens": n_tokens, "fit_s": fit_s, "cpu_s": cpu_s,
@@ -245,6 +249,8 @@ def _spawn(args, impl, seed):
            "--engine", args.engine]
     if args.batch_pairs:
         cmd += ["--batch-pairs", str(args.batch_pairs)]
+    if not args.fast_path:
+        cmd.append("--no-fast-path")
     if args.quick:
         cmd.append("--quick")
     if args.stream:
@@ -273,6 +279,8 @@ def main(argv=None):
                    help="our engine (auto: numba on the CPU, torch on a GPU)")
     p.add_argument("--batch-pairs", type=int, default=None,
                    help="pairs per update of the torch engine (default: the estimator's)")
+    p.add_argument("--fast-path", action=argparse.BooleanOptionalAction, default=True,
+                   help="ours on a GPU: replay each batch's update as a CUDA graph")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--quick", action="store_true", help=f"first {QUICK_TOKENS:,} tokens, 1 epoch")
@@ -297,12 +305,13 @@ def main(argv=None):
           f"loadavg={tuple(round(x, 2) for x in info['loadavg_start'])}")
     print("# versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v))
     print(f"# threads={args.threads} device(ours)={args.device} engine={args.engine} "
-          f"batch_pairs={args.batch_pairs or 'default'} seeds={args.seeds} "
+          f"batch_pairs={args.batch_pairs or 'default'} fast_path={args.fast_path} "
+          f"seeds={args.seeds} "
           f"epochs={1 if args.quick else args.epochs} quick={args.quick} stream={args.stream}")
 
     runs = []
     hdr = (f"{'impl':6} {'seed':>4} {'fit_s':>8} {'cpu_s':>8} {'tok/s':>10} {'peak_mb':>8} "
-           f"{'vocab':>6} {'pearson':>8} {'spearman':>8} {'oov%':>5}")
+           f"{'vocab':>6} {'pearson':>8} {'spearman':>8} {'oov%':>5} {'graph_steps':>11}")
     print(hdr)
     for i, seed in enumerate(args.seeds):
         order = impls if i % 2 == 0 else impls[::-1]
@@ -311,7 +320,7 @@ def main(argv=None):
             runs.append(r)
             print(f"{impl:6} {seed:>4} {r['fit_s']:8.2f} {r['cpu_s']:8.2f} {r['tokens_per_s']:10,.0f} "
                   f"{r['peak_mb']:8.1f} {r['vocab']:>6} {r['pearson']:8.4f} {r['spearman']:8.4f} "
-                  f"{r['oov_pct']:5.2f}", flush=True)
+                  f"{r['oov_pct']:5.2f} {r.get('graph_steps', '-'):>11}", flush=True)
 
     info["loadavg_end"] = os.getloadavg()
     print(f"\n# medians over {len(args.seeds)} seeds (loadavg at end "

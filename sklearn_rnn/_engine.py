@@ -14,7 +14,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._fast_path import CapturedTraining, capture_blocker
+from ._fast_path import CapturedTraining, capture_blocker, warn_fallback
 
 
 class DeviceDataset(torch.utils.data.Dataset):
@@ -205,9 +205,7 @@ class SequenceEngine(NeuralNet):
             # The last replay's gradients live in a graph's memory pool.
             self.optimizer_.zero_grad(set_to_none=True)
         if runner and runner.failure:
-            warnings.warn(f"The GPU fast path could not be used ({runner.failure}); "
-                          "training ran eagerly, with the same results, only slower. "
-                          "fast_path=False skips the attempt.", RuntimeWarning, stacklevel=2)
+            warn_fallback(runner.failure)
         elif runner and runner.graphs:
             self._say("Fast path: training steps replayed as CUDA graphs for batch "
                       f"sizes {sorted(runner.graphs, reverse=True)}.")

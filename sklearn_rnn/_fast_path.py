@@ -29,9 +29,14 @@ workspaces -- exists before capture). The same ``_step`` runs eagerly with
 ``capture=False``; tests use that on the CPU to check the machinery (batch
 order, partial batches, loss and norm buffers, history) against the plain
 skorch loop.
+
+``StepGraphs`` is the replay machinery itself (warm-up, recording, replay,
+fallback); ``CapturedTraining`` runs the recurrent estimators' epochs on it
+and ``_word2vec.SkipGramSteps`` the skip-gram engine's batch updates.
 """
 
 import collections
+import functools
 import warnings
 
 import torch
@@ -69,12 +74,99 @@ def capture_blocker(net, dataset, capture=True):
     return None
 
 
+def warn_fallback(failure, stacklevel=2):
+    """Warn that a capture failed (unexpected for a configuration let through)
+    and training ran eagerly. ``stacklevel`` counts from the caller, as
+    ``warnings.warn`` would there."""
+    warnings.warn(f"The GPU fast path could not be used ({failure}); training ran eagerly, "
+                  "with the same results, only slower. fast_path=False skips the attempt.",
+                  RuntimeWarning, stacklevel=stacklevel + 1)
+
+
 def _needs_capturable(optimizer):
     return type(optimizer).__name__ in NEEDS_CAPTURABLE and not all(
         group.get("capturable") for group in optimizer.param_groups)
 
 
-class CapturedTraining:
+class StepGraphs:
+    """Training steps run eagerly, then as CUDA graphs: the replay machinery
+    that the recurrent estimators and the skip-gram engine share.
+
+    A step is a callable doing device work only (its inputs read from tensors
+    at fixed addresses, never from Python values that change between steps).
+    ``run(key, step)`` runs it eagerly for the first ``WARMUP_STEPS`` times of
+    its ``key`` (a batch size), on the capture stream, then records it once
+    and replays the graph from then on. A recording that fails turns capture
+    off: every later step runs eagerly, with the same results, and
+    ``failure`` says why.
+
+    Subclasses override ``_clear`` for what must be reset before each eager
+    step and before recording (the recurrent nets' gradients).
+    """
+
+    def __init__(self, device, capture):
+        self.capture = capture
+        self.stream = torch.cuda.Stream(device) if capture else None
+        self.graphs = {}
+        self.eager_steps = collections.Counter()
+        self.failure = None
+
+    def run(self, key, step, capturable=True):
+        """Run ``step`` once (replayed when its graph exists); True if replayed.
+        ``capturable=False`` runs it eagerly, never recorded (a one-off shape)."""
+        graph = self.graphs.get(key)
+        if (graph is None and capturable and self.capture
+                and self.eager_steps[key] >= WARMUP_STEPS):
+            graph = self._capture(key, step)
+        if graph is not None:
+            graph.replay()
+            return True
+        self._eager(key, step)
+        return False
+
+    def _clear(self):
+        """Reset what a step must not inherit from the last one (nothing here)."""
+
+    def _eager(self, key, step):
+        self._clear()
+        if self.stream is None:
+            step()
+        else:
+            # Warm-up runs on the capture stream (lazy handles are per stream).
+            current = torch.cuda.current_stream()
+            self.stream.wait_stream(current)
+            with torch.cuda.stream(self.stream), warnings.catch_warnings():
+                # PyTorch warns that a capturable optimizer runs uncaptured: by
+                # design, for these few steps.
+                warnings.filterwarnings("ignore", message=".*capturable=True.*")
+                step()
+            current.wait_stream(self.stream)
+        self.eager_steps[key] += 1
+
+    def _record(self, step):
+        """A CUDA graph of ``step()``: recorded, not run."""
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, stream=self.stream):
+            step()
+        return graph
+
+    def _capture(self, key, step):
+        """Record ``step`` for ``key``; None (and eager steps from now on) if the
+        recording fails."""
+        self._clear()
+        try:
+            graph = self._record(step)
+        except RuntimeError as exc:
+            # Something in this configuration does not replay; train on
+            # eagerly (same results) and let the caller say so.
+            self.capture, self.failure = False, f"capture failed: {exc}"
+            self._clear()
+            return None
+        self.graphs[key] = graph
+        return graph
+
+
+class CapturedTraining(StepGraphs):
     """The training epochs of one ``fit_loop``, each step a graph replay.
 
     Parameters
@@ -96,7 +188,7 @@ class CapturedTraining:
         device = dataset.device
         n, size = len(dataset), iterator.batch_size
         self.net, self.dataset, self.health = net, dataset, health
-        self.capture, self.batch_size = capture, size
+        self.batch_size = size
         self.shuffle, self.generator = iterator.shuffle, iterator.generator
         self.sizes = [min(size, n - start) for start in range(0, n, size)]
         self.order = torch.arange(n, device=device)
@@ -105,10 +197,7 @@ class CapturedTraining:
         self.norms = torch.zeros(len(self.sizes), device=device)
         self.offsets = {s: torch.arange(s, device=device) for s in set(self.sizes)}
         self.params = [p for p in net.module_.parameters() if p.requires_grad]
-        self.graphs = {}
-        self.eager_steps = collections.Counter()
-        self.stream = torch.cuda.Stream(device) if capture else None
-        self.failure = None
+        super().__init__(device, capture)
         if capture and _needs_capturable(net.optimizer_):
             for group in net.optimizer_.param_groups:  # no state yet (capture_blocker)
                 group["capturable"] = True
@@ -121,16 +210,8 @@ class CapturedTraining:
             self.order.copy_(torch.randperm(len(self.dataset), generator=self.generator))
         self.counter.zero_()
         self.net._set_training(True)
-        replayed = 0
-        for size in self.sizes:
-            graph = self.graphs.get(size)
-            if graph is None and self.capture and self.eager_steps[size] >= WARMUP_STEPS:
-                graph = self._capture(size)
-            if graph is not None:
-                graph.replay()
-                replayed += 1
-            else:
-                self._eager(size)
+        replayed = sum(self.run(size, functools.partial(self._step, size))
+                       for size in self.sizes)
         return self.losses, self.norms, self.sizes, replayed
 
     def _step(self, size):
@@ -148,42 +229,8 @@ class CapturedTraining:
         self.norms.index_copy_(0, at, norm.detach().float().view(1))
         self.counter += 1
 
-    def _eager(self, size):
+    def _clear(self):
+        # Gradients set to None are allocated inside a graph when it is
+        # recorded, so each replay writes them afresh instead of adding to the
+        # last step's.
         self.net.optimizer_.zero_grad(set_to_none=True)
-        if self.stream is None:
-            self._step(size)
-        else:
-            # Warm-up runs on the capture stream (lazy handles are per stream).
-            current = torch.cuda.current_stream()
-            self.stream.wait_stream(current)
-            with torch.cuda.stream(self.stream), warnings.catch_warnings():
-                # PyTorch warns that a capturable optimizer runs uncaptured: by
-                # design, for these few steps.
-                warnings.filterwarnings("ignore", message=".*capturable=True.*")
-                self._step(size)
-            current.wait_stream(self.stream)
-        self.eager_steps[size] += 1
-
-    def _record(self, step):
-        """A CUDA graph of ``step()``: recorded, not run."""
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, stream=self.stream):
-            step()
-        return graph
-
-    def _capture(self, size):
-        """Record the step for ``size``; None (and eager steps from now on) if the
-        recording fails."""
-        # Gradients set to None are allocated inside the graph, so each replay
-        # writes them afresh instead of adding to the last step's.
-        self.net.optimizer_.zero_grad(set_to_none=True)
-        try:
-            graph = self._record(lambda: self._step(size))
-        except RuntimeError as exc:
-            # Something in this configuration does not replay; train on
-            # eagerly (same results) and let the engine say so.
-            self.capture, self.failure = False, f"capture failed: {exc}"
-            self.net.optimizer_.zero_grad(set_to_none=True)
-            return None
-        self.graphs[size] = graph
-        return graph

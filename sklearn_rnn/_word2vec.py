@@ -7,17 +7,24 @@ word2vec.c and gensim's ``Word2Vec(sg=1)``:
 * ``numba``: the word2vec loop compiled with numba (an optional dependency,
   the ``text`` extra), Hogwild-parallel over chunks of the corpus. The fast
   CPU path: a batched PyTorch implementation was measured (in the issue that
-  asked for this transformer) at about 0.1x gensim on 2 cores, because gathering and scattering 100-float rows through tensor ops
-  costs far more than the arithmetic.
+  asked for this transformer) at about 0.1x gensim on 2 cores, because
+  gathering and scattering 100-float rows through tensor ops costs far more
+  than the arithmetic.
 * ``torch``: batched pairs with manual sparse SGD updates (``index_add_``),
   for GPUs, and the CPU fallback where numba is missing. Everything runs on
   the device -- subsampling, the shrunk windows, pairing, noise words, from a
   generator of its own -- and the loss and counts are read once per epoch,
-  so a GPU is never made to wait for the host between batches.
+  so a GPU is never made to wait for the host between batches. On a GPU the
+  update of a batch is replayed as a CUDA graph (``SkipGramSteps``), as the
+  recurrent estimators' training steps are (``_fast_path.py``).
 """
+
+import functools
 
 import numpy as np
 import torch
+
+from ._fast_path import StepGraphs
 
 #: word2vec's longest sentence: longer documents are cut into pieces.
 MAX_PIECE = 10000
@@ -26,6 +33,9 @@ MAX_PIECE = 10000
 #: recorded loss is unbiased (an untrained model's is log 2 to 4 digits).
 MAX_EXP = 6.0
 TABLE_SIZE = 12001
+#: Batches of the torch engine staged at once (their pairs, noise words and
+#: learning rates): one noise draw per stage, not per batch.
+CHUNK_BATCHES = 64
 
 try:
     import numba
@@ -220,10 +230,80 @@ def skipgram_pairs(tok, piece, pos, window, generator):
     return torch.cat(centers)[order], torch.cat(contexts)[order], where[order]
 
 
-def train_epoch_torch(ids, piece_of, syn0, syn1, cum, keep, *, window, negative, alpha0,
-                      alpha_min, done, total, generator, batch_pairs, block_tokens=1_000_000):
-    """One epoch with batched pairs on ``syn0.device``; returns what the numba one does.
+class SkipGramSteps(StepGraphs):
+    """The torch engine's updates, one batch of pairs per step.
 
+    The pairs of up to ``CHUNK_BATCHES`` batches, with their noise words and
+    learning rates, are staged in buffers at fixed addresses (``train``);
+    each step updates ``syn0``/``syn1`` in place from batch ``counter`` of the
+    stage and adds its loss and prediction count to device accumulators. A
+    step is device work only, so on a GPU (``capture=True``) the step of a
+    full batch is recorded once as a CUDA graph and replayed: one launch per
+    batch instead of ~35 (``_fast_path.StepGraphs``). The last, partial batch
+    of a block of pairs runs eagerly. On the CPU the same steps run eagerly.
+    """
+
+    def __init__(self, syn0, syn1, *, negative, batch_pairs, capture):
+        device = syn0.device
+        super().__init__(device, capture)
+        self.syn0, self.syn1, self.batch_pairs = syn0, syn1, batch_pairs
+        size = batch_pairs * CHUNK_BATCHES
+        self.context = torch.zeros(size, dtype=torch.long, device=device)
+        self.targets = torch.zeros(size, 1 + negative, dtype=torch.long, device=device)
+        self.alphas = torch.zeros(CHUNK_BATCHES, device=device)
+        self.counter = torch.zeros((), dtype=torch.long, device=device)
+        self.loss = torch.zeros((), dtype=torch.float64, device=device)
+        self.predictions = torch.zeros((), dtype=torch.long, device=device)
+        self.offsets = torch.arange(batch_pairs, device=device)
+        self.ones = torch.ones(batch_pairs, 1, device=device)
+        # Per target column (the center word, then the noise words): the label and
+        # the sign that turns log sigmoid(score) into each column's log-likelihood.
+        self.labels = torch.zeros(1 + negative, device=device)
+        self.labels[0] = 1
+        self.signs = 2 * self.labels - 1
+        self._steps = {}
+
+    def train(self, center, context, noise, alphas):
+        """Train on the pairs ``(center, context)`` (at most ``CHUNK_BATCHES``
+        batches) with their ``noise`` words, batch ``i`` at learning rate
+        ``alphas[i]``. Returns how many steps were graph replays."""
+        n = len(center)
+        self.context[:n].copy_(context)
+        self.targets[:n, 0].copy_(center)
+        self.targets[:n, 1:].copy_(noise)
+        self.alphas[:len(alphas)].copy_(alphas)
+        self.counter.zero_()
+        replayed = 0
+        for start in range(0, n, self.batch_pairs):
+            size = min(self.batch_pairs, n - start)
+            step = self._steps.setdefault(size, functools.partial(self._step, size))
+            replayed += self.run(size, step, capturable=size == self.batch_pairs)
+        return replayed
+
+    def _step(self, size):
+        """Batch ``counter`` of the stage: word2vec's update of its pairs, all
+        at once (as concurrent Hogwild threads would)."""
+        index = self.counter * self.batch_pairs + self.offsets[:size]
+        x, targets = self.context[index], self.targets[index]     # (B,), (B, 1 + K)
+        alpha = self.alphas[self.counter.view(1)]
+        # A noise word equal to the center word is skipped, as in word2vec.
+        valid = torch.cat([self.ones[:size], (targets[:, 1:] != targets[:, :1]).float()], dim=1)
+        v_in, v_out = self.syn0[x], self.syn1[targets]              # (B, d), (B, 1 + K, d)
+        f = torch.einsum("bd,bkd->bk", v_in, v_out)
+        self.loss -= (torch.nn.functional.logsigmoid(f * self.signs) * valid).sum()
+        g = (self.labels - torch.sigmoid(f)) * valid * alpha        # (B, 1 + K)
+        self.syn0.index_add_(0, x, torch.einsum("bk,bkd->bd", g, v_out))
+        self.syn1.index_add_(0, targets.reshape(-1),
+                             (g[:, :, None] * v_in[:, None, :]).reshape(-1, v_in.shape[1]))
+        self.predictions += valid.sum().long()
+        self.counter += 1
+
+
+def train_epoch_torch(ids, piece_of, steps, cum, keep, *, window, negative, alpha0,
+                      alpha_min, done, total, generator, block_tokens=1_000_000):
+    """One epoch of batched pairs on the device of ``steps`` (``SkipGramSteps``).
+
+    Returns what the numba one does, and how many steps were graph replays.
     ``ids`` (token ids), ``piece_of`` (each token's piece), ``cum`` (cumulative
     noise distribution) and ``keep`` (keep probabilities) are tensors on that
     device, and ``generator`` draws every random number there. Subsampling,
@@ -231,16 +311,11 @@ def train_epoch_torch(ids, piece_of, syn0, syn1, cum, keep, *, window, negative,
     accumulated there and read once, at the end of the epoch (no host
     synchronisation per batch on a GPU).
     """
-    device = syn0.device
-    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-    n_predictions = torch.zeros((), dtype=torch.int64, device=device)
-    n_pairs, n_kept = 0, 0
-    # Per target column (the center word, then the noise words): the label and
-    # the sign that turns log sigmoid(score) into each column's log-likelihood.
-    labels = torch.zeros(1 + negative, device=device)
-    labels[0] = 1
-    signs = 2 * labels - 1
-    ones = torch.ones(batch_pairs, 1, device=device)
+    device, size = steps.syn0.device, steps.batch_pairs
+    chunk = size * CHUNK_BATCHES
+    steps.loss.zero_()
+    steps.predictions.zero_()
+    n_pairs = n_kept = replayed = 0
     for block in range(0, len(ids), block_tokens):
         tok, piece = ids[block:block + block_tokens], piece_of[block:block + block_tokens]
         kept = torch.nonzero(torch.rand(tok.shape, generator=generator, device=device)
@@ -251,20 +326,12 @@ def train_epoch_torch(ids, piece_of, syn0, syn1, cum, keep, *, window, negative,
         n_pairs += len(center)
         # The learning rate of every batch of the block at once: linear decay by
         # the corpus position of the batch's first pair.
-        progress = (done + position[::batch_pairs]) / total
+        progress = (done + position[::size]) / total
         alphas = (alpha0 - (alpha0 - alpha_min) * progress).clamp_min(alpha_min).float()
-        for i, s in enumerate(range(0, len(center), batch_pairs)):
-            c, x = center[s:s + batch_pairs], context[s:s + batch_pairs]
-            noise = noise_words_torch(cum, (len(c), negative), generator)
-            targets = torch.cat([c[:, None], noise], dim=1)          # (B, 1 + K)
-            # A noise word equal to the center word is skipped, as in word2vec.
-            valid = torch.cat([ones[:len(c)], (noise != c[:, None]).float()], dim=1)
-            v_in, v_out = syn0[x], syn1[targets]                       # (B, d), (B, 1+K, d)
-            f = torch.einsum("bd,bkd->bk", v_in, v_out)
-            loss_sum -= (torch.nn.functional.logsigmoid(f * signs) * valid).sum()
-            g = (labels - torch.sigmoid(f)) * valid * alphas[i]        # (B, 1+K)
-            syn0.index_add_(0, x, torch.einsum("bk,bkd->bd", g, v_out))
-            syn1.index_add_(0, targets.reshape(-1),
-                            (g[:, :, None] * v_in[:, None, :]).reshape(-1, v_in.shape[1]))
-            n_predictions += valid.sum().long()
-    return float(loss_sum), n_pairs, int(n_predictions), n_kept
+        for start in range(0, len(center), chunk):
+            c = center[start:start + chunk]
+            replayed += steps.train(
+                c, context[start:start + chunk], noise_words_torch(cum, (len(c), negative),
+                                                                   generator),
+                alphas[start // size:(start + chunk) // size])
+    return float(steps.loss), n_pairs, int(steps.predictions), n_kept, replayed

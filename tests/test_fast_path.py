@@ -25,9 +25,12 @@ from sklearn_rnn import (ElmanRegressor, GRUClassifier, GRURegressor, LSTMClassi
                          LSTMForecaster, LSTMRegressor, RNNClassifier, RNNForecaster,
                          RNNLanguageModel, RNNRegressor, TDNNRegressor)
 from sklearn_rnn._base import BaseNetEstimator
+from sklearn_rnn import SkipGramTransformer, _word2vec
 from sklearn_rnn._fast_path import WARMUP_STEPS, CapturedTraining, capture_blocker
+from sklearn_rnn._word2vec import SkipGramSteps
 
 from .test_recurrent import ragged, sine_windows, two_kinds
+from .test_text import topic_corpus
 
 # 203 samples: batches of 32 leave a partial last batch (and early stopping
 # another partial batch of training samples).
@@ -165,31 +168,45 @@ class _CudaStream:
         pass
 
 
-def _cpu_stand_ins(monkeypatch):
+def _cuda_stand_ins(monkeypatch):
     monkeypatch.setattr(torch.cuda, "Stream", _CudaStream)
     monkeypatch.setattr(torch.cuda, "current_stream", _CudaStream)
     monkeypatch.setattr(torch.cuda, "stream", lambda s: contextlib.nullcontext())
+
+
+def _cpu_stand_ins(monkeypatch):
+    _cuda_stand_ins(monkeypatch)
     monkeypatch.setattr(BaseNetEstimator, "_engine_fast_path", lambda self, device: "capture")
+
+
+def _replaying_recorder(recorded):
+    """Stands in for ``StepGraphs._record``: the "graph" replays the step as a CUDA
+    graph would (what the runner clears between steps cleared first), and checks
+    that every tensor the runner holds kept its address since the recording (a
+    graph reads and writes fixed addresses). ``recorded`` gets the step counter
+    at each recording."""
+    def record(self, step):
+        recorded.append(self.counter.item())
+        addresses = {k: v.data_ptr() for k, v in vars(self).items()
+                     if isinstance(v, torch.Tensor)}
+
+        class Replay:
+            def replay(_):
+                assert addresses == {k: v.data_ptr() for k, v in vars(self).items()
+                                     if isinstance(v, torch.Tensor)}
+                self._clear()
+                step()
+        return Replay()
+    return record
 
 
 def test_captured_steps_replay_in_order_for_every_batch_size(monkeypatch, capsys):
     """A recording that replays the step as a CUDA graph would (gradients written
     afresh): each batch size is captured after its warm-up steps, later steps
     are replays, and training matches the skorch loop exactly."""
-    recorded = []
-
-    def record(self, step):
-        recorded.append(self.counter.item())      # the batch the capture happened at
-        optimizer = self.net.optimizer_
-
-        class Replay:
-            def replay(self):
-                optimizer.zero_grad(set_to_none=True)
-                step()
-        return Replay()
-
+    recorded = []  # the batch each capture happened at
     _cpu_stand_ins(monkeypatch)
-    monkeypatch.setattr(CapturedTraining, "_record", record)
+    monkeypatch.setattr(CapturedTraining, "_record", _replaying_recorder(recorded))
     X, y = sine_windows(n=203)  # 182 training samples: 5 batches of 32 and one of 22
     fast = _fit(GRURegressor, X, y, optimizer="sgd", verbose=1)
     assert "replayed as CUDA graphs for batch sizes [32, 22]" in capsys.readouterr().out
@@ -256,6 +273,67 @@ def test_every_estimator_has_the_fast_path_switch():
         if isinstance(Est, type) and issubclass(Est, BaseNetEstimator):
             assert Est().get_params()["fast_path"] is True, name
             assert "fast_path" in Est.__doc__, name  # documented (forecasters: in a list)
+
+
+# ---------------------------------------------------- skip-gram, on the CPU
+SKIPGRAM = dict(vector_size=16, min_count=1, epochs=3, engine="torch", batch_pairs=64,
+                random_state=0)
+
+
+def _skipgram_on_stand_ins(monkeypatch, recorded):
+    _cuda_stand_ins(monkeypatch)
+    monkeypatch.setattr(SkipGramTransformer, "_capture_steps", lambda self, device: True)
+    monkeypatch.setattr(SkipGramSteps, "_record", _replaying_recorder(recorded))
+
+
+def test_skipgram_updates_replay_in_order_and_train_exactly_as_eager(monkeypatch, capsys):
+    """The full batch's update is captured after its warm-up steps and replayed
+    for every later full batch (stage after stage: the buffers keep their
+    addresses); the last partial batch of the block runs eagerly; the vectors
+    are the eager engine's, bit for bit."""
+    docs, *_ = topic_corpus(n=200)
+    recorded = []
+    _skipgram_on_stand_ins(monkeypatch, recorded)
+    monkeypatch.setattr(_word2vec, "CHUNK_BATCHES", 4)  # many stages per epoch
+    fast = SkipGramTransformer(**SKIPGRAM, verbose=1).fit(docs)
+    assert "replayed as CUDA graphs" in capsys.readouterr().out
+    monkeypatch.undo()
+    plain = SkipGramTransformer(**SKIPGRAM).fit(docs)
+    assert plain.history_[0]["graph_steps"] == 0
+    assert recorded == [WARMUP_STEPS]  # one graph: the full batch, at its 4th step
+    full = [h["pairs"] // SKIPGRAM["batch_pairs"] for h in fast.history_]
+    assert [h["pairs"] % SKIPGRAM["batch_pairs"] for h in fast.history_] != [0, 0, 0]
+    assert [h["graph_steps"] for h in fast.history_] == [full[0] - WARMUP_STEPS, *full[1:]]
+    assert [h["loss"] for h in fast.history_] == [h["loss"] for h in plain.history_]
+    np.testing.assert_array_equal(fast.embeddings_, plain.embeddings_)
+
+
+def test_skipgram_capture_failure_trains_eagerly_with_a_warning(monkeypatch):
+    @contextlib.contextmanager
+    def failing_capture(graph, stream=None):
+        raise RuntimeError("operation not permitted when stream is capturing")
+        yield  # pragma: no cover
+
+    docs, *_ = topic_corpus(n=100)
+    _cuda_stand_ins(monkeypatch)
+    monkeypatch.setattr(SkipGramTransformer, "_capture_steps", lambda self, device: True)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", object)
+    monkeypatch.setattr(torch.cuda, "graph", failing_capture)
+    with pytest.warns(RuntimeWarning, match="could not be used .*operation not permitted"):
+        fast = SkipGramTransformer(**SKIPGRAM).fit(docs)
+    assert [h["graph_steps"] for h in fast.history_] == [0, 0, 0]
+    monkeypatch.undo()
+    np.testing.assert_array_equal(fast.embeddings_,
+                                  SkipGramTransformer(**SKIPGRAM).fit(docs).embeddings_)
+
+
+def test_skipgram_fast_path_switch():
+    cuda = torch.device("cuda")
+    assert SkipGramTransformer()._capture_steps(cuda)
+    assert not SkipGramTransformer(fast_path=False)._capture_steps(cuda)
+    assert not SkipGramTransformer()._capture_steps(torch.device("cpu"))
+    with pytest.raises(ValueError, match="fast_path"):
+        SkipGramTransformer(fast_path=1.5, min_count=1).fit(["a b a b"])
 
 
 # ------------------------------------------------------------------- GPU
@@ -336,3 +414,22 @@ def test_early_stopping_and_warm_start_on_the_gpu_fast_path(capsys):
         # No "constructed with capturable=True but running uncaptured" warning.
         warnings.filterwarnings("error", message=".*capturable.*")
         _fit_gpu(GRURegressor, X, y, True)
+
+
+@needs_gpu
+def test_skipgram_captured_updates_match_eager_updates_on_gpu(capsys):
+    """Same seed, same random draws: the replayed updates give the eager losses
+    and vectors up to the order of atomic additions (float32 rounding)."""
+    docs, labels, animals, tools = topic_corpus(n=400)
+    params = dict(SKIPGRAM, device="cuda", epochs=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a failed capture is a bug
+        fast = SkipGramTransformer(**params, verbose=1).fit(docs)
+    eager = SkipGramTransformer(**params, fast_path=False).fit(docs)
+    assert "replayed as CUDA graphs" in capsys.readouterr().out
+    assert fast.history_[-1]["graph_steps"] == fast.history_[-1]["pairs"] // 64
+    assert eager.history_[-1]["graph_steps"] == 0
+    np.testing.assert_allclose([h["loss"] for h in fast.history_],
+                               [h["loss"] for h in eager.history_], rtol=1e-3)
+    np.testing.assert_allclose(fast.embeddings_, eager.embeddings_, rtol=0.05, atol=1e-3)
+    assert fast.similarity("cat", "dog") > fast.similarity("cat", "hammer")
