@@ -267,18 +267,24 @@ class SkipGramSteps(StepGraphs):
         """Train on the pairs ``(center, context)`` (at most ``CHUNK_BATCHES``
         batches) with their ``noise`` words, batch ``i`` at learning rate
         ``alphas[i]``. Returns how many steps were graph replays."""
-        n = len(center)
-        self.context[:n].copy_(context)
-        self.targets[:n, 0].copy_(center)
-        self.targets[:n, 1:].copy_(noise)
-        self.alphas[:len(alphas)].copy_(alphas)
-        self.counter.zero_()
+        n = self.stage(center, context, noise, alphas)
         replayed = 0
         for start in range(0, n, self.batch_pairs):
             size = min(self.batch_pairs, n - start)
             step = self._steps.setdefault(size, functools.partial(self._step, size))
             replayed += self.run(size, step, capturable=size == self.batch_pairs)
         return replayed
+
+    def stage(self, center, context, noise, alphas):
+        """Copy the pairs into the buffers and point the counter at their first
+        batch; returns how many pairs there are."""
+        n = len(center)
+        self.context[:n].copy_(context)
+        self.targets[:n, 0].copy_(center)
+        self.targets[:n, 1:].copy_(noise)
+        self.alphas[:len(alphas)].copy_(alphas)
+        self.counter.zero_()
+        return n
 
     def _step(self, size):
         """Batch ``counter`` of the stage: word2vec's update of its pairs, all

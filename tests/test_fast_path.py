@@ -13,6 +13,7 @@ for regressors, classifiers and forecasters.
 """
 
 import contextlib
+import functools
 import warnings
 
 import numpy as np
@@ -99,6 +100,51 @@ def test_step_machinery_trains_like_the_skorch_loop(Est, params, eager_steps, mo
     if fast.clip_grad_norm is not None:  # both measure every step when clipping
         assert fast.history_[:, "grad_norm"] == plain.history_[:, "grad_norm"]
         assert fast.history_[:, "clipped"] == plain.history_[:, "clipped"]
+
+
+#: Tensor methods that read a value on the host: on a GPU each waits for the device,
+#: and none can be recorded in a CUDA graph.
+HOST_READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__int__", "__float__",
+              "__index__")
+
+
+@contextlib.contextmanager
+def no_host_reads(monkeypatch):
+    """Inside: reading a tensor's value on the host raises."""
+    def refuse(name):
+        def read(self, *args, **kwargs):
+            raise AssertionError(f"Tensor.{name} inside a training step")
+        return read
+    with monkeypatch.context() as patch:
+        for name in HOST_READS:
+            patch.setattr(torch.Tensor, name, refuse(name))
+        yield
+
+
+def _guard_steps(monkeypatch, runner):
+    """Run every step of ``runner`` (a StepGraphs class) under ``no_host_reads``."""
+    step = runner._step
+
+    def guarded(self, size):
+        with no_host_reads(monkeypatch):
+            step(self, size)
+    monkeypatch.setattr(runner, "_step", guarded)
+
+
+@pytest.mark.parametrize("Est, params", CASES + [(GRURegressor, {"ragged": True})],
+                         ids=lambda v: getattr(v, "__name__", str(v)))
+def test_training_steps_read_nothing_on_the_host(Est, params, eager_steps, monkeypatch):
+    """A host read inside the step would stall every GPU step and make the capture
+    fail. (SGD: Adam and RMSprop read their step counts on the host unless
+    ``capturable=True``, which the fast path sets on a GPU and the CPU lacks.)"""
+    params = dict(params)
+    X, y = _data(Est)
+    if params.pop("ragged", False):
+        X = ragged(n=70)
+        y = np.array([x[:, 0].sum() for x in X])
+    _guard_steps(monkeypatch, CapturedTraining)
+    model = _fit(Est, X, y, optimizer="sgd", **params)
+    assert model.net_.fast_path == "eager" and model.n_iter_ > 0
 
 
 def test_ragged_input_on_the_step_machinery(eager_steps, monkeypatch):
@@ -306,6 +352,38 @@ def test_skipgram_updates_replay_in_order_and_train_exactly_as_eager(monkeypatch
     assert [h["graph_steps"] for h in fast.history_] == [full[0] - WARMUP_STEPS, *full[1:]]
     assert [h["loss"] for h in fast.history_] == [h["loss"] for h in plain.history_]
     np.testing.assert_array_equal(fast.embeddings_, plain.embeddings_)
+
+
+def test_skipgram_step_is_device_work_only():
+    """What a CUDA graph cannot record -- a host read such as ``.item()``, Python
+    branching on tensor values -- breaks a TorchDynamo trace too: the step traces
+    as one graph (``fullgraph=True``) and trains as the plain step does."""
+    def staged():
+        gen = torch.Generator().manual_seed(0)
+        steps = SkipGramSteps(torch.randn(50, 8, generator=gen), torch.zeros(50, 8),
+                              negative=5, batch_pairs=16, capture=False)
+        steps.stage(torch.randint(0, 50, (40,), generator=gen),
+                    torch.randint(0, 50, (40,), generator=gen),
+                    torch.randint(0, 50, (40, 5), generator=gen), torch.tensor([0.1, 0.05, 0.02]))
+        return steps  # 40 pairs: batches of 16, 16 and 8
+
+    plain, traced = staged(), staged()
+    step = torch.compile(functools.partial(traced._step, 16), fullgraph=True, backend="eager")
+    for steps, full in ((plain, functools.partial(plain._step, 16)), (traced, step)):
+        full()
+        full()
+        steps._step(8)
+    assert traced.counter.item() == 3 and traced.predictions.item() > 100
+    for name in ("syn0", "syn1", "loss", "predictions"):
+        torch.testing.assert_close(getattr(traced, name), getattr(plain, name))
+    assert not torch.equal(traced.syn1, torch.zeros(50, 8))
+
+
+def test_skipgram_steps_read_nothing_on_the_host(monkeypatch):
+    docs, *_ = topic_corpus(n=200)
+    _guard_steps(monkeypatch, SkipGramSteps)
+    sg = SkipGramTransformer(**SKIPGRAM).fit(docs)
+    assert sg.history_[-1]["pairs"] > 4 * SKIPGRAM["batch_pairs"]
 
 
 def test_skipgram_capture_failure_trains_eagerly_with_a_warning(monkeypatch):
