@@ -45,7 +45,9 @@ class BatchSlicer:
 
     The dataset needs ``__len__``, ``device`` and ``batch(index)`` taking a
     slice or an index tensor on that device (DeviceDataset, or a dataset that
-    cuts windows from a series on the fly).
+    cuts windows from a series on the fly), and may have ``start_epoch()``,
+    called before each pass (per-epoch random state: the language model's
+    cut points).
 
     ``generator`` is a CPU :class:`torch.Generator` owned by the estimator's
     fit, so the batch order follows ``random_state`` alone.
@@ -60,6 +62,8 @@ class BatchSlicer:
 
     def __iter__(self):
         n, size = len(self.dataset), self.batch_size
+        if hasattr(self.dataset, "start_epoch"):
+            self.dataset.start_epoch()
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(self.dataset.device)
             for start in range(0, n, size):

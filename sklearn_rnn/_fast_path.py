@@ -52,15 +52,12 @@ NEEDS_CAPTURABLE = ("Adam", "RMSprop")
 def capture_blocker(net, dataset, capture=True):
     """Why training steps of ``net`` on ``dataset`` cannot be captured, or None.
 
-    Checks what is known not to replay: batches built with host work (a
-    dataset with ``graph_safe = False``), modules that need host-side data
+    Checks what is known not to replay: modules that need host-side data
     (``capture_blocker(ragged)`` on the module), and, when ``capture``, an
     optimizer that has stepped without ``capturable=True`` (its step counts
     live on the host: a network fitted eagerly, then warm-started on the
     fast path).
     """
-    if not getattr(dataset, "graph_safe", True):
-        return dataset.graph_unsafe_reason
     module_check = getattr(net.module_, "capture_blocker", None)
     ragged = getattr(dataset, "lengths", None) is not None
     reason = module_check(ragged) if module_check is not None else None
@@ -206,6 +203,8 @@ class CapturedTraining(StepGraphs):
         """Train one epoch. Returns ``(losses, norms, sizes, replayed)``: the
         per-batch losses and gradient norms (device tensors), the batch sizes
         and how many steps were graph replays."""
+        if hasattr(self.dataset, "start_epoch"):  # as BatchSlicer does
+            self.dataset.start_epoch()
         if self.shuffle:
             self.order.copy_(torch.randperm(len(self.dataset), generator=self.generator))
         self.counter.zero_()

@@ -25,10 +25,12 @@ class _TokenWindows(torch.utils.data.Dataset):
     ``inputs`` and ``targets`` are ``(n,)`` int64 tensors on the device, with
     ``targets[i]`` the token that follows ``inputs[i]``. Window ``i`` starts
     at ``i * length`` (non-overlapping, so an epoch predicts each token once).
-    With a ``generator`` (training), each window start is shifted by a random
-    ``0 .. length - 1`` at every batch, so the cut points differ from epoch
+    With a ``generator`` (training), ``start_epoch`` draws a random shift
+    ``0 .. length - 1`` for every window, so the cut points differ from epoch
     to epoch; windows overhanging the end read padding, whose targets are
-    ignored by the loss. Every window keeps at least one real target.
+    ignored by the loss. Every window keeps at least one real target. The
+    shifts live on the device, so cutting a batch is device work only (the
+    GPU fast path records it in its CUDA graph).
     """
 
     def __init__(self, inputs, targets, length, generator=None):
@@ -40,17 +42,17 @@ class _TokenWindows(torch.utils.data.Dataset):
         self.targets = torch.cat([targets, torch.full((pad,), _IGNORE, dtype=torch.long,
                                                       device=device)])
         self.starts = torch.arange(0, n, length, device=device)
+        self.shifts = torch.zeros_like(self.starts)
         self._window = torch.arange(length, device=device)
 
     def __len__(self):
         return self.starts.shape[0]
 
-    @property
-    def graph_safe(self):
-        return self.generator is None
-
-    graph_unsafe_reason = ("the language model draws random window offsets on the host "
-                           "for every batch")
+    def start_epoch(self):
+        """New random cut points for the epoch's windows (training only)."""
+        if self.generator is not None:
+            self.shifts.copy_(torch.randint(0, self.length, self.shifts.shape,
+                                            generator=self.generator))
 
     @property
     def device(self):
@@ -60,10 +62,7 @@ class _TokenWindows(torch.utils.data.Dataset):
         return self.batch(slice(index, index + 1))
 
     def batch(self, index):
-        start = self.starts[index]
-        if self.generator is not None:
-            shift = torch.randint(0, self.length, start.shape, generator=self.generator)
-            start = torch.clamp(start + shift.to(start.device), max=self.n - 1)
+        start = torch.clamp(self.starts[index] + self.shifts[index], max=self.n - 1)
         rows = start[:, None] + self._window
         return self.inputs[rows], self.targets[rows]
 
