@@ -24,7 +24,8 @@ import functools
 import numpy as np
 import torch
 
-from ._fast_path import StepGraphs
+from ._fast_path import StepGraphs, warn_fallback
+from .utils import torch_threads
 
 #: word2vec's longest sentence: longer documents are cut into pieces.
 MAX_PIECE = 10000
@@ -341,3 +342,92 @@ def train_epoch_torch(ids, piece_of, steps, cum, keep, *, window, negative, alph
                                                                    generator),
                 alphas[start // size:(start + chunk) // size])
     return float(steps.loss), n_pairs, int(steps.predictions), n_kept, replayed
+
+
+class _Engine:
+    """One fit's training: ``epoch(i)`` trains epoch ``i`` in place and returns
+    its counts; ``vectors()`` gives the trained input vectors (numpy); used as
+    a context manager around the epochs. ``ids`` are the corpus token ids,
+    ``piece_ptr`` the piece boundaries (``pieces``), ``keep`` the keep
+    probabilities and ``cum`` the cumulative noise distribution, all numpy;
+    ``syn0``/``syn1`` the initial input and output vectors."""
+
+    def __init__(self, ids, piece_ptr, syn0, syn1, keep, cum, *, seed, n_threads, **params):
+        self.ids, self.piece_ptr, self.keep = ids, piece_ptr, keep
+        self.syn0, self.syn1 = syn0, syn1
+        self.seed, self.n_threads, self.params = seed, n_threads, params
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def finish(self, verbose):
+        """Report on the fit once it ended (nothing here)."""
+
+    def vectors(self):
+        return self.syn0
+
+
+class NumbaEngine(_Engine):
+    """word2vec's loop compiled with numba, on ``n_threads`` Hogwild workers."""
+
+    def __init__(self, ids, piece_ptr, syn0, syn1, keep, cum, **kwargs):
+        super().__init__(ids, piece_ptr, syn0, syn1, keep, cum, **kwargs)
+        self.table = noise_table(cum)
+
+    def __enter__(self):
+        self.old_threads = numba.get_num_threads()
+        numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
+        return self
+
+    def __exit__(self, *exc_info):
+        numba.set_num_threads(self.old_threads)
+        return False
+
+    def epoch(self, epoch):
+        loss, pairs, predictions, words = train_epoch_numba(
+            self.ids, self.piece_ptr, self.syn0, self.syn1, self.table, self.keep,
+            done=epoch * len(self.ids), seed=self.seed + epoch, n_chunks=8 * self.n_threads,
+            **self.params)
+        return dict(loss=loss, predictions=predictions, pairs=pairs, words=words)
+
+
+class TorchEngine(_Engine):
+    """Batched pairs on ``device``, the batch updates replayed as CUDA graphs
+    when ``capture`` (``SkipGramSteps``); ``n_threads`` intra-op threads on
+    the CPU."""
+
+    def __init__(self, ids, piece_ptr, syn0, syn1, keep, cum, *, device, batch_pairs,
+                 capture, **kwargs):
+        super().__init__(ids, piece_ptr, torch.from_numpy(syn0).to(device),
+                         torch.from_numpy(syn1).to(device), keep, cum, **kwargs)
+        self.steps = SkipGramSteps(self.syn0, self.syn1, negative=self.params["negative"],
+                                   batch_pairs=batch_pairs, capture=capture)
+        # Tables on the device once; a generator of its own leaves torch's
+        # global RNGs (CPU and CUDA) untouched.
+        piece_of = np.repeat(np.arange(len(piece_ptr) - 1, dtype=np.int32), np.diff(piece_ptr))
+        self.tables = dict(
+            ids=torch.from_numpy(ids).to(device), piece_of=torch.from_numpy(piece_of).to(device),
+            cum=torch.from_numpy(cum).to(device), keep=torch.from_numpy(keep).to(device),
+            generator=torch.Generator(device=device).manual_seed(self.seed))
+
+    def epoch(self, epoch):
+        with torch_threads(self.n_threads):
+            loss, pairs, predictions, words, replayed = train_epoch_torch(
+                steps=self.steps, done=epoch * len(self.ids), **self.tables, **self.params)
+        return dict(loss=loss, predictions=predictions, pairs=pairs, words=words,
+                    graph_steps=replayed)
+
+    def finish(self, verbose):
+        """Say whether the updates were replayed as CUDA graphs; warn if a
+        capture failed."""
+        if self.steps.failure:
+            warn_fallback(self.steps.failure, stacklevel=4)
+        elif self.steps.graphs and verbose:
+            print(f"Fast path: updates of batches of {self.steps.batch_pairs:,} pairs replayed "
+                  "as CUDA graphs.")
+
+    def vectors(self):
+        return self.syn0.cpu().numpy()

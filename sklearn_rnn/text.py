@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -14,8 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _word2vec
 from ._base import store_parameters
-from ._fast_path import warn_fallback
-from .utils import draw_seed, resolve_device, torch_threads
+from .utils import draw_seed, resolve_device
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
@@ -297,76 +295,43 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         engine = self._engine(device)
         dim = self.vector_size
         syn0 = ((rng.random((len(counts), dim), dtype=np.float32) - 0.5) / dim)
-        syn1 = np.zeros_like(syn0)
-        keep = self.keep_probabilities(counts).astype(np.float32)
         cum = np.cumsum(self.noise_distribution(counts))
         cum[-1] = 1.0
-        noise = _word2vec.noise_table(cum) if engine == "numba" else cum
-        piece_ptr = _word2vec.pieces(doc_ptr)
-        total = float(self.epochs * max(len(ids), 1))
-        common = dict(window=self.window, negative=self.negative, alpha0=self.lr,
-                      alpha_min=self.min_lr, total=total)
-        if engine == "torch":
-            syn0, syn1 = torch.from_numpy(syn0).to(device), torch.from_numpy(syn1).to(device)
-            steps = _word2vec.SkipGramSteps(syn0, syn1, negative=self.negative,
-                                            batch_pairs=self.batch_pairs,
-                                            capture=self._capture_steps(device))
-            # Tables on the device once; a generator of its own leaves torch's
-            # global RNGs (CPU and CUDA) untouched.
-            tables = dict(
-                ids=torch.from_numpy(ids).to(device),
-                piece_of=torch.from_numpy(np.repeat(np.arange(len(piece_ptr) - 1, dtype=np.int32),
-                                                    np.diff(piece_ptr))).to(device),
-                cum=torch.from_numpy(cum).to(device), keep=torch.from_numpy(keep).to(device),
-                generator=torch.Generator(device=device).manual_seed(seed))
+        tables = dict(ids=ids, piece_ptr=_word2vec.pieces(doc_ptr), syn0=syn0,
+                      syn1=np.zeros_like(syn0),
+                      keep=self.keep_probabilities(counts).astype(np.float32), cum=cum,
+                      seed=seed, n_threads=self.n_threads, window=self.window,
+                      negative=self.negative, alpha0=self.lr, alpha_min=self.min_lr,
+                      total=float(self.epochs * max(len(ids), 1)))
+        if engine == "numba":
+            trainer = _word2vec.NumbaEngine(**tables)
         else:
-            import numba
-            old_threads = numba.get_num_threads()
-            numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
-        try:
+            trainer = _word2vec.TorchEngine(**tables, device=device, batch_pairs=self.batch_pairs,
+                                            capture=self._capture_steps(device))
+        with trainer:
             for epoch in range(self.epochs):
                 tic = time.perf_counter()
-                done = epoch * len(ids)
-                if engine == "numba":
-                    loss, pairs, predictions, words = _word2vec.train_epoch_numba(
-                        ids, piece_ptr, syn0, syn1, noise, keep, done=done,
-                        seed=seed + epoch, n_chunks=8 * self.n_threads, **common)
-                else:
-                    with torch_threads(self.n_threads):
-                        loss, pairs, predictions, words, replayed = _word2vec.train_epoch_torch(
-                            steps=steps, done=done, **tables, **common)
+                epoch_counts = trainer.epoch(epoch)
                 seconds = time.perf_counter() - tic
-                record = {"epoch": epoch + 1, "loss": loss / max(predictions, 1),
-                          "pairs": int(pairs), "words": int(words), "seconds": seconds,
+                loss = epoch_counts.pop("loss") / max(epoch_counts.pop("predictions"), 1)
+                record = {"epoch": epoch + 1, "loss": loss,
+                          **{key: int(value) for key, value in epoch_counts.items()},
+                          "seconds": seconds,
                           "tokens_per_s": n_raw / seconds if seconds > 0 else float("inf")}
-                if engine == "torch":
-                    record["graph_steps"] = replayed
                 self.history_.append(record)
                 if self.verbose:
-                    print(f"epoch {epoch + 1}/{self.epochs}: loss {record['loss']:.4f}, "
-                          f"{record['tokens_per_s']:,.0f} tokens/s, {int(pairs):,} pairs, "
+                    print(f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}, "
+                          f"{record['tokens_per_s']:,.0f} tokens/s, {record['pairs']:,} pairs, "
                           f"{seconds:.2f}s")
-        finally:
-            if engine == "numba":
-                numba.set_num_threads(old_threads)
-        if engine == "torch":
-            syn0 = syn0.cpu().numpy()
-            self._end_fast_path(steps)
+        trainer.finish(self.verbose)
         if self.verbose:
             print(f"trained {len(counts):,} words in {time.perf_counter() - started:.1f}s")
-        return syn0
+        return trainer.vectors()
 
     def _capture_steps(self, device):
         """Whether the torch engine records its steps as CUDA graphs (the
         tests' seam for the CPU)."""
         return self.fast_path and device.type == "cuda"
-
-    def _end_fast_path(self, steps):
-        if steps.failure:
-            warn_fallback(steps.failure, stacklevel=4)
-        elif steps.graphs and self.verbose:
-            print(f"Fast path: updates of batches of {self.batch_pairs:,} pairs replayed as "
-                  "CUDA graphs.")
 
     # ------------------------------------------------------------ transform
     def transform(self, X):
