@@ -167,10 +167,19 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def run_child(args):
-    from gensim.test.utils import datapath
+def _wordsim_path():
+    """gensim's WordSim353 file, found without importing gensim (so that our half
+    runs where gensim's compiled modules do not load, e.g. against another numpy)."""
+    import importlib.util
 
-    wordsim = datapath("wordsim353.tsv")
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("gensim is not installed: it ships the WordSim353 pairs (pip install gensim)")
+    return os.path.join(spec.submodule_search_locations[0], "test", "test_data", "wordsim353.tsv")
+
+
+def run_child(args):
+    wordsim = _wordsim_path()
     epochs = 1 if args.quick else args.epochs
     sentences, warm, n_tokens = _load(args)
     impl, seed, threads, device = args.child, args.seed, args.threads, args.device
