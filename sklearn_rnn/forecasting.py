@@ -466,6 +466,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         """Scaled forecasts of ``steps[i]`` steps for series ``positions[i]``.
 
         All series advance together: a window per series per forward pass.
+        The rollout stays on the model's device (each step's forecast is
+        written where the next window reads it) and is read back once, so a
+        GPU does not wait for the host between steps.
         """
         L, h, m = self.lookback, self._train_horizon(), max(steps)
         stride = 1 if self.strategy == "recursive" else h
@@ -478,19 +481,20 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             c[i, L:L + len(cov)] = cov
             c[i, L + len(cov):] = c[i, L + len(cov) - 1]  # unused padding
         quantile = self.loss == "quantile"
-        q_out = np.zeros((n_series, m + h, len(self.quantiles_)), dtype=np.float32)
         module = self.net_.module_
         module.eval()
         device = torch.device(self.net_.device)
+        z, c = torch.from_numpy(z).to(device), torch.from_numpy(c).to(device)
+        q_out = torch.zeros((n_series, m + h, len(self.quantiles_)), device=device)
         with torch_threads(self.n_threads), torch.no_grad():
             for start in range(0, m, stride):
-                window = np.concatenate([z[:, start:start + L, None],
-                                         c[:, start + 1:start + L + 1]], axis=2)
-                out = module(torch.from_numpy(window).to(device)).cpu().numpy()
+                out = module(torch.cat([z[:, start:start + L, None],
+                                        c[:, start + 1:start + L + 1]], dim=2))
                 if quantile:
                     q_out[:, start:start + stride] = out[:, :stride]
                     out = out[..., self._median_index()]
                 z[:, L + start:L + start + stride] = out[:, :stride]
+        z, q_out = z.cpu().numpy(), q_out.cpu().numpy()
         if quantile:
             return [q_out[i, :s] for i, s in enumerate(steps)]
         return [z[i, L:L + s] for i, s in enumerate(steps)]

@@ -412,6 +412,7 @@ class RNNLanguageModel(BaseNetEstimator):
         module.eval()
         device = torch.device(self.net_.device)
         order = np.argsort(n_tokens, kind="stable")  # similar lengths share a batch
+        scores = []  # on the device, read once at the end (no host sync per batch)
         with torch_threads(self.n_threads), torch.no_grad():
             for start in range(0, len(order), _SCORE_BATCH):
                 group = order[start:start + _SCORE_BATCH]
@@ -432,7 +433,9 @@ class RNNLanguageModel(BaseNetEstimator):
                     logp = torch.log_softmax(logits.float(), dim=-1).gather(
                         -1, target.clamp_min(0).unsqueeze(-1)).squeeze(-1)
                     ll += torch.where(target != _IGNORE, logp, 0.0).sum(dim=1).double()
-                total[group] = ll.cpu().numpy()
+                scores.append(ll)
+        if scores:
+            total[order] = torch.cat(scores).cpu().numpy()
         return total, n_tokens
 
     def _sample(self, prefixes, max_length, temperature, top_k, seed):
