@@ -237,10 +237,11 @@ class SkipGramSteps(StepGraphs):
     The pairs of up to ``CHUNK_BATCHES`` batches, with their noise words and
     learning rates, are staged in buffers at fixed addresses (``train``);
     each step updates ``syn0``/``syn1`` in place from batch ``counter`` of the
-    stage and adds its loss and prediction count to device accumulators. A
+    stage and adds its loss to a device accumulator (the stage counts its
+    predictions). A
     step is device work only, so on a GPU (``capture=True``) the step of a
     full batch is recorded once as a CUDA graph and replayed: one launch per
-    batch instead of ~35 (``_fast_path.StepGraphs``). The last, partial batch
+    batch instead of ~30 (``_fast_path.StepGraphs``). The last, partial batch
     of a block of pairs runs eagerly. On the CPU the same steps run eagerly.
     """
 
@@ -251,12 +252,14 @@ class SkipGramSteps(StepGraphs):
         size = batch_pairs * CHUNK_BATCHES
         self.context = torch.zeros(size, dtype=torch.long, device=device)
         self.targets = torch.zeros(size, 1 + negative, dtype=torch.long, device=device)
+        # 1 where a target counts: the center word, and each noise word unequal to it
+        # (word2vec skips a noise word equal to the center word).
+        self.valid = torch.ones(size, 1 + negative, device=device)
         self.alphas = torch.zeros(CHUNK_BATCHES, device=device)
         self.counter = torch.zeros((), dtype=torch.long, device=device)
         self.loss = torch.zeros((), dtype=torch.float64, device=device)
         self.predictions = torch.zeros((), dtype=torch.long, device=device)
         self.offsets = torch.arange(batch_pairs, device=device)
-        self.ones = torch.ones(batch_pairs, 1, device=device)
         # Per target column (the center word, then the noise words): the label and
         # the sign that turns log sigmoid(score) into each column's log-likelihood.
         self.labels = torch.zeros(1 + negative, device=device)
@@ -278,11 +281,16 @@ class SkipGramSteps(StepGraphs):
 
     def stage(self, center, context, noise, alphas):
         """Copy the pairs into the buffers and point the counter at their first
-        batch; returns how many pairs there are."""
+        batch; returns how many pairs there are. Which noise words count, and
+        how many predictions the stage makes, are worked out here once rather
+        than in every step."""
         n = len(center)
         self.context[:n].copy_(context)
         self.targets[:n, 0].copy_(center)
         self.targets[:n, 1:].copy_(noise)
+        counted = noise != center[:, None]
+        self.valid[:n, 1:].copy_(counted)
+        self.predictions += counted.sum() + n
         self.alphas[:len(alphas)].copy_(alphas)
         self.counter.zero_()
         return n
@@ -291,10 +299,8 @@ class SkipGramSteps(StepGraphs):
         """Batch ``counter`` of the stage: word2vec's update of its pairs, all
         at once (as concurrent Hogwild threads would)."""
         index = self.counter * self.batch_pairs + self.offsets[:size]
-        x, targets = self.context[index], self.targets[index]     # (B,), (B, 1 + K)
+        x, targets, valid = self.context[index], self.targets[index], self.valid[index]
         alpha = self.alphas[self.counter.view(1)]
-        # A noise word equal to the center word is skipped, as in word2vec.
-        valid = torch.cat([self.ones[:size], (targets[:, 1:] != targets[:, :1]).float()], dim=1)
         v_in, v_out = self.syn0[x], self.syn1[targets]              # (B, d), (B, 1 + K, d)
         f = torch.einsum("bd,bkd->bk", v_in, v_out)
         self.loss -= (torch.nn.functional.logsigmoid(f * self.signs) * valid).sum()
@@ -302,7 +308,6 @@ class SkipGramSteps(StepGraphs):
         self.syn0.index_add_(0, x, torch.einsum("bk,bkd->bd", g, v_out))
         self.syn1.index_add_(0, targets.reshape(-1),
                              (g[:, :, None] * v_in[:, None, :]).reshape(-1, v_in.shape[1]))
-        self.predictions += valid.sum().long()
         self.counter += 1
 
 
