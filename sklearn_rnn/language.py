@@ -154,9 +154,10 @@ class RNNLanguageModel(BaseNetEstimator):
         (see :func:`sklearn_rnn.save`); load it and fit with ``warm_start=True``
         to resume.
     fast_path : bool, default=True
-        Kept for a common interface with the other estimators: on a CUDA
-        device the language model trains eagerly for now (its random window
-        offsets are drawn on the host for every batch), said at ``verbose``.
+        On a CUDA device, replay each training step (cutting the batch's
+        windows, forward, backward, clipping and optimizer update) as a
+        captured CUDA graph, with losses read once per epoch. False always
+        trains eagerly, for debugging. No effect on the CPU.
 
     Attributes
     ----------

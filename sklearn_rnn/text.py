@@ -85,7 +85,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Device of the torch engine ("cpu", "cuda", "auto").
     fast_path : bool, default=True
         On a GPU, replay each batch's update as a CUDA graph (one launch
-        instead of ~35 kernels launched from Python); same updates, same
+        instead of ~30 kernels launched from Python); same updates, same
         results to float32 rounding. False launches every kernel eagerly, for
         debugging. No effect on the CPU.
     verbose : int, default=0
