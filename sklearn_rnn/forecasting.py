@@ -554,10 +554,24 @@ def _check_time_order(index, key):
                          "first (rows must be consecutive time steps).")
 
 
+def _infer_freq(index):
+    """The frequency pandas infers for ``index``, as an offset (or None).
+
+    pandas 3.1 warns that ``infer_freq`` will return an offset instead of a
+    string and offers an option to opt in; older versions have no option.
+    """
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(index)
+    except pd.errors.OptionError:
+        freq = pd.infer_freq(index)
+    return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+
+
 def _index_info(index):
     """What forecast() needs to extend ``index``: (kind, last value, step/freq)."""
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
         return "datetime", index[-1], freq
     if isinstance(index, pd.PeriodIndex):
         return "period", index[-1], index.freq

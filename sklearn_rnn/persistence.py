@@ -71,7 +71,7 @@ def _encode(value, tensors, name):
         return {"__timestamp__": value.isoformat()}
     if isinstance(value, pd.Period):
         return {"__period__": str(value), "freq": value.freqstr}
-    if isinstance(value, pd.DateOffset):
+    if isinstance(value, pd.offsets.BaseOffset):
         return {"__offset__": value.freqstr}
     raise TypeError(f"Cannot save {name!r} of type {type(value).__name__} safely "
                     "(only numbers, strings, arrays, containers and time stamps).")
