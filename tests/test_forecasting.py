@@ -1,5 +1,7 @@
 """Behaviour of the forecasters: leakage safety, indexes, covariates, several series."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,6 +64,26 @@ def test_forecast_extends_the_index(index, expected):
     assert len(out) == 3
     assert list(out.index) == list(expected)
     assert len(fc.forecast(7)) == 7
+
+
+def test_inferred_frequency_extends_the_index_quietly(tmp_path):
+    """A DatetimeIndex without ``freq`` (read from a file, say): the step is
+    inferred, forecast() extends it, and neither that nor saving warns (pandas
+    3.1 deprecates string frequencies from infer_freq and isinstance checks
+    against DateOffset)."""
+    from sklearn_rnn import load, save
+
+    index = pd.DatetimeIndex(list(pd.date_range("2000-01-01", periods=30, freq="MS")))
+    assert index.freq is None
+    series = pd.Series(np.sin(np.arange(30) / 3), index=index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fc = LSTMForecaster(lookback=4, horizon=2, **FAST).fit(series)
+        out = fc.forecast(3)
+        save(fc, tmp_path / "fc")
+        again = load(tmp_path / "fc").forecast(3)
+    assert list(out.index) == list(pd.date_range("2002-07-01", periods=3, freq="MS"))
+    pd.testing.assert_series_equal(out, again)
 
 
 def test_datetime_index_without_frequency_cannot_be_extended():
