@@ -238,11 +238,11 @@ class SkipGramSteps(StepGraphs):
     learning rates, are staged in buffers at fixed addresses (``train``);
     each step updates ``syn0``/``syn1`` in place from batch ``counter`` of the
     stage and adds its loss to a device accumulator (the stage counts its
-    predictions). A
-    step is device work only, so on a GPU (``capture=True``) the step of a
-    full batch is recorded once as a CUDA graph and replayed: one launch per
-    batch instead of ~30 (``_fast_path.StepGraphs``). The last, partial batch
-    of a block of pairs runs eagerly. On the CPU the same steps run eagerly.
+    predictions). A step is device work only, so on a GPU (``capture=True``)
+    the step of a full batch is recorded once as a CUDA graph and replayed:
+    one launch per batch instead of ~30 (``_fast_path.StepGraphs``). The last,
+    partial batch of a block of pairs runs eagerly. On the CPU the same steps
+    run eagerly.
     """
 
     def __init__(self, syn0, syn1, *, negative, batch_pairs, capture):
