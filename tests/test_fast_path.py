@@ -27,9 +27,9 @@ from sklearn.exceptions import ConvergenceWarning
 import sklearn_rnn
 from sklearn_rnn import (ElmanRegressor, GRUClassifier, GRURegressor, LSTMClassifier,
                          LSTMForecaster, LSTMRegressor, RNNClassifier, RNNForecaster,
-                         RNNLanguageModel, RNNRegressor, TDNNRegressor)
+                         RNNLanguageModel, RNNRegressor, SkipGramTransformer, TDNNRegressor,
+                         _word2vec)
 from sklearn_rnn._base import BaseNetEstimator
-from sklearn_rnn import SkipGramTransformer, _word2vec
 from sklearn_rnn._fast_path import WARMUP_STEPS, CapturedTraining, capture_blocker
 from sklearn_rnn._word2vec import SkipGramSteps
 
