@@ -517,3 +517,35 @@ def test_skipgram_captured_updates_match_eager_updates_on_gpu(capsys):
                                [h["loss"] for h in eager.history_], rtol=1e-3)
     np.testing.assert_allclose(fast.embeddings_, eager.embeddings_, rtol=0.05, atol=1e-3)
     assert fast.similarity("cat", "dog") > fast.similarity("cat", "hammer")
+
+
+@needs_gpu
+@pytest.mark.parametrize("layer", ["cudnn_lstm", "dropout"])
+def test_replayed_steps_draw_fresh_dropout_masks_on_gpu(layer):
+    """The fast path captures training with dropout (cuDNN's inter-layer dropout
+    in a 2-layer RNN, ``nn.Dropout`` in our modules): each replay must draw a new
+    mask, not repeat the one drawn at recording."""
+    torch.manual_seed(0)
+    module = (torch.nn.LSTM(4, 8, num_layers=2, dropout=0.5) if layer == "cudnn_lstm"
+              else torch.nn.Dropout(0.5)).cuda().train()
+    x = torch.randn(5, 3, 4, device="cuda")
+
+    def forward():
+        out = module(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(WARMUP_STEPS):
+            forward()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = forward()
+    replays = []
+    for _ in range(3):
+        graph.replay()
+        replays.append(out.clone())
+    assert not torch.equal(replays[0], replays[1])
+    assert not torch.equal(replays[1], replays[2])
