@@ -8,7 +8,6 @@ view (in order).
 """
 
 import math
-import warnings
 
 import torch
 from skorch import NeuralNet
