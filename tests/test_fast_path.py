@@ -17,6 +17,7 @@ skip-gram engine's captured updates match its eager ones.
 
 import contextlib
 import functools
+import itertools
 import warnings
 
 import numpy as np
@@ -516,7 +517,9 @@ def test_skipgram_captured_updates_match_eager_updates_on_gpu(capsys):
     np.testing.assert_allclose([h["loss"] for h in fast.history_],
                                [h["loss"] for h in eager.history_], rtol=1e-3)
     np.testing.assert_allclose(fast.embeddings_, eager.embeddings_, rtol=0.05, atol=1e-3)
-    assert fast.similarity("cat", "dog") > fast.similarity("cat", "hammer")
+    within = np.mean([fast.similarity(a, b) for a, b in itertools.combinations(animals, 2)])
+    across = np.mean([fast.similarity(a, t) for a in animals for t in tools])
+    assert within > across  # on the CPU, seeds 0-5: by 0.005-0.012
 
 
 @needs_gpu
