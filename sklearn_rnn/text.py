@@ -73,9 +73,9 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Pairs per update of the torch engine. A batch's updates are applied
         at once, as concurrent Hogwild threads would, so a frequent word's row
         sums many of them: 16384 diverged on a 500k-token news corpus at
-        ``lr=0.025``, 512-8192 trained stably there and on the full 2.2M
-        tokens (``benchmarks/RESULTS.md``). On a corpus of a few thousand
-        tokens use a few hundred.
+        ``lr=0.025``, 512-8192 trained stably there (2048 and 8192 also on
+        the full 2.2M tokens; ``benchmarks/RESULTS.md``). On a corpus of a few
+        thousand tokens use a few hundred.
     n_threads : int, default=1
         CPU threads: the numba engine's Hogwild workers (as word2vec), or
         PyTorch's intra-op threads while the torch engine trains (restored
