@@ -81,7 +81,7 @@ def print_table(header, rows):
 
 # ---------------------------------------------------------------- reference
 def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, device,
-                  read_loss="batch"):
+                  read_loss="batch", sample_weight=None):
     """The minimal hand-written PyTorch training loop. Returns the trained module
     and the mean training loss of each epoch.
 
@@ -90,6 +90,8 @@ def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, devi
     ``read_loss="batch"`` calls ``loss.item()`` per batch, as most loops (and
     skorch) do; ``"epoch"`` sums the losses on the device and reads them once
     per epoch, the faster eager loop on a GPU (no host sync per step).
+    ``sample_weight`` (scaled to mean 1 here) weighs each sample's squared
+    error: the batch loss is the mean of ``weight * error``.
     """
     import torch
     from torch import nn
@@ -106,6 +108,10 @@ def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, devi
                           pooling="last", forget_bias=1.0).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     criterion = nn.MSELoss()
+    if sample_weight is not None:
+        w = torch.as_tensor(sample_weight / sample_weight.mean(), dtype=torch.float32,
+                            device=device)
+        unreduced = nn.MSELoss(reduction="none")
     module.train()
     n, curve = x.shape[0], []
     for _ in range(epochs):
@@ -114,7 +120,10 @@ def reference_fit(X, y, *, cell, hidden_size, batch_size, epochs, lr, seed, devi
         for start in range(0, n, batch_size):
             index = order[start:start + batch_size]
             optimizer.zero_grad()
-            loss = criterion(module(x[index]), t[index])
+            if sample_weight is None:
+                loss = criterion(module(x[index]), t[index])
+            else:
+                loss = (unreduced(module(x[index]), t[index]).mean(dim=1) * w[index]).mean()
             loss.backward()
             optimizer.step()
             if read_loss == "batch":

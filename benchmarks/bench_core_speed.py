@@ -24,6 +24,10 @@ tensors, as ours does. Ours additionally validates the input, standardises
 inputs and targets, keeps a skorch history and runs callbacks: that is the
 overhead this benchmark exists to measure.
 
+With ``--sample-weight`` both sides train with random sample weights (uniform
+on [0.5, 2)): ours through ``fit(X, y, sample_weight=w)``, the reference with
+the weighted mean of the per-sample squared errors.
+
 Estimator and reference alternate (the order flips every round) so that slow
 drift of a shared machine hits both alike; one untimed warm-up round comes
 first.
@@ -43,12 +47,14 @@ Usage::
     python benchmarks/bench_core_speed.py              # 20,000 x 32, 3 epochs, 5 rounds
     python benchmarks/bench_core_speed.py --quick      # tiny smoke run
     python benchmarks/bench_core_speed.py --device cuda --rounds 7
+    python benchmarks/bench_core_speed.py --sample-weight  # both sides weighted
 """
 
 import argparse
 import statistics
 import time
 
+import numpy as np
 import torch
 
 # Run from a checkout without installing: importing _common puts the
@@ -95,8 +101,12 @@ args_device_is_cuda = False
 
 
 def one_round(cell, args, X, y, flip, times):
+    weight = None
+    if args.sample_weight:
+        weight = np.random.default_rng(args.seed).uniform(0.5, 2.0, size=len(y))
+
     def run_ours():
-        *fit_s, est = timed(lambda: ours(cell, args).fit(X, y))
+        *fit_s, est = timed(lambda: ours(cell, args).fit(X, y, sample_weight=weight))
         assert est.n_iter_ == args.epochs, est.n_iter_
         *pred_s, _ = timed(lambda: est.predict(X))
         times[cell, "ours", "fit"].append(fit_s)
@@ -105,7 +115,8 @@ def one_round(cell, args, X, y, flip, times):
     def run_ref():
         *fit_s, (module, _) = timed(lambda: reference_fit(
             X, y, cell=cell, hidden_size=args.hidden, batch_size=args.batch_size,
-            epochs=args.epochs, lr=args.lr, seed=args.seed, device=args.device))
+            epochs=args.epochs, lr=args.lr, seed=args.seed, device=args.device,
+            sample_weight=weight))
         *pred_s, _ = timed(lambda: reference_predict(
             module, X, batch_size=args.batch_size, device=args.device))
         times[cell, "ref", "fit"].append(fit_s)
@@ -131,6 +142,8 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cells", default="elman,lstm")
+    parser.add_argument("--sample-weight", action="store_true",
+                        help="train both sides with random sample weights")
     parser.add_argument("--quick", action="store_true",
                         help="tiny smoke run (1,000 windows, 1 epoch, 2 rounds)")
     args = parser.parse_args(argv)
@@ -147,7 +160,8 @@ def main(argv=None):
     print(f"# {machine()}")
     print(f"# device={args.device} threads={args.threads} X={X.shape} "
           f"hidden={args.hidden} batch={args.batch_size} epochs={args.epochs} "
-          f"rounds={args.rounds} ({n_batches} batches/epoch)")
+          f"rounds={args.rounds} ({n_batches} batches/epoch)"
+          f"{' sample_weight=uniform(0.5, 2)' if args.sample_weight else ''}")
 
     # Warm-up (untimed): first calls pay for lazy imports and allocator growth.
     Xw, yw = X[:512], y[:512]

@@ -19,14 +19,15 @@ from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
-from .utils import (check_sequences, draw_seed, resolve_device, robust_std, torch_session,
-                    torch_threads)
+from .utils import (check_sample_weight, check_sequences, draw_seed, resolve_device,
+                    robust_std, torch_session, torch_threads)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
@@ -246,15 +247,26 @@ class BaseNetEstimator(BaseEstimator):
 
 
 
+def _unit_mean(weight):
+    """Sample weights scaled to mean 1 (float32), or None when they are all equal:
+    equal weights train exactly as no weights."""
+    if weight is None or np.all(weight == weight[0]):
+        return None
+    return (weight / weight.mean()).astype(np.float32)
+
+
 class BaseSequenceEstimator(BaseNetEstimator):
     """Template for estimators of whole sequences: ``X`` holds one sequence per sample.
 
     Hooks for concrete classes:
 
-    * ``_encode_target(y, reset, classes)`` -> numpy targets for the loss;
+    * ``_encode_target(y, reset, classes, weight)`` -> numpy targets for the loss
+      (``weight``: the sample weights, for scaling statistics);
     * ``_output_size()`` and ``_criterion()`` for the network head and loss;
     * ``_build_module()`` for the torch module (default: RecurrentNet);
-    * ``_stratify(y_encoded)`` for the early-stopping validation split.
+    * ``_stratify(y_encoded)`` for the early-stopping validation split;
+    * ``_weight_targets(y_encoded, weight)`` for weights that depend on the
+      target (the classifiers' ``class_weight``).
     """
 
     # ------------------------------------------------------------------ hooks
@@ -265,7 +277,12 @@ class BaseSequenceEstimator(BaseNetEstimator):
     def _stratify(self, y_encoded):
         return None
 
-    def fit(self, X, y):
+    def _weight_targets(self, y_encoded, weight):
+        """The training weights of the samples, given their ``sample_weight``
+        (None: unweighted); classifiers add ``class_weight``."""
+        return weight
+
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to sequences ``X`` and targets ``y``.
 
         Parameters
@@ -274,31 +291,49 @@ class BaseSequenceEstimator(BaseNetEstimator):
             Training sequences (see the input contract in the class docstring).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,) or float, default=None
+            Non-negative weight of each sample in the loss (training and
+            early-stopping validation alike): the loss is the weighted mean,
+            as if each sample were repeated ``weight`` times. Only relative
+            weights matter (they are scaled to mean 1 in each call). Samples
+            of weight 0 are left out, as if absent; equal weights train
+            exactly as None does.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def _training_data(self, X, y, *, reset, seed, device, early_stopping, classes=None):
+    def _training_data(self, X, y, *, reset, seed, device, early_stopping, classes=None,
+                       sample_weight=None):
         batch = check_sequences(self, X, reset=reset)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
-        y_enc = self._encode_target(y, reset=reset, classes=classes)
+        weight = check_sample_weight(sample_weight, batch)
+        if weight is not None:
+            check_consistent_length(batch.x, y)
+            keep = np.flatnonzero(weight)
+            if len(keep) < len(batch):  # weight 0: as if the sample were not there
+                batch, y, weight = batch.take(keep), _safe_indexing(y, keep), weight[keep]
+            if np.all(weight == weight[0]):  # equal weights: exactly as unweighted
+                weight = None
+        y_enc = self._encode_target(y, reset=reset, classes=classes, weight=weight)
         check_consistent_length(batch.x, y_enc)
         if reset:
-            self._fit_input_scaling(batch)
-        train, valid = self._split(batch, y_enc, seed, early_stopping)
+            self._fit_input_scaling(batch, weight)
+        weight = self._weight_targets(y_enc, weight)
+        train, valid = self._split(batch, y_enc, weight, seed, early_stopping)
         return (self._dataset(*train, device=device),
                 None if valid is None else self._dataset(*valid, device=device))
 
-    def _split(self, batch, y_enc, seed, early_stopping):
-        """``(train, valid)`` as ``(SequenceBatch, y)`` pairs; valid is None without
+    def _split(self, batch, y_enc, weight, seed, early_stopping):
+        """``(train, valid)`` as ``(SequenceBatch, y, weight)`` triples, the weights
+        scaled to mean 1 in each part (None when equal); valid is None without
         early stopping."""
         if not early_stopping:
-            return (batch, y_enc), None
+            return (batch, y_enc, _unit_mean(weight)), None
         stratify = self._stratify(y_enc)
         try:
             train_idx, valid_idx = train_test_split(
@@ -310,30 +345,43 @@ class BaseSequenceEstimator(BaseNetEstimator):
                 f"{self.validation_fraction} of n_samples={len(batch)} ({exc}). Use "
                 "more samples, a larger validation_fraction, or early_stopping=False."
             ) from None
-        return ((batch.take(train_idx), y_enc[train_idx]),
-                (batch.take(valid_idx), y_enc[valid_idx]))
+        return tuple((batch.take(idx), y_enc[idx],
+                      None if weight is None else _unit_mean(weight[idx]))
+                     for idx in (train_idx, valid_idx))
 
-    def _fit_input_scaling(self, batch):
+    def _fit_input_scaling(self, batch, weight=None):
+        """Per-feature mean and scale over all valid time steps, each step
+        weighted by its sample's ``weight`` when given."""
         if not self.scale_inputs:
             self.input_mean_ = np.zeros(batch.x.shape[2], dtype=np.float32)
             self.input_scale_ = np.ones(batch.x.shape[2], dtype=np.float32)
             return
-        if batch.lengths is None:
-            values = batch.x.reshape(-1, batch.x.shape[2])
+        if batch.lengths is None:  # a view, not a copy of X
+            steps, values = None, batch.x.reshape(-1, batch.x.shape[2])
         else:
-            valid = np.arange(batch.x.shape[1])[None, :] < batch.lengths[:, None]
-            values = batch.x[valid]
-        self.input_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
-        scale = robust_std(values)
+            steps = np.arange(batch.x.shape[1])[None, :] < batch.lengths[:, None]
+            values = batch.x[steps]
+        if weight is None:
+            self.input_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
+            scale = robust_std(values)
+        else:
+            step_weight = np.broadcast_to(weight[:, None], batch.x.shape[:2])
+            step_weight = step_weight.ravel() if steps is None else step_weight[steps]
+            self.input_mean_ = np.average(values, axis=0, weights=step_weight).astype(
+                np.float32)
+            scale = robust_std(values, weights=step_weight)
         self.input_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
 
-    def _dataset(self, batch, y=None, *, device):
-        """Scaled inputs (a new array: the caller's X is never changed) on ``device``."""
+    def _dataset(self, batch, y=None, weight=None, *, device):
+        """Scaled inputs (a new array: the caller's X is never changed), targets
+        and sample weights on ``device``."""
         x = torch.from_numpy((batch.x - self.input_mean_) / self.input_scale_).to(device)
         lengths = None if batch.lengths is None else torch.from_numpy(batch.lengths).to(device)
         if y is not None:
             y = torch.from_numpy(y).to(device)
-        return DeviceDataset(x, lengths, y)
+        if weight is not None:
+            weight = torch.from_numpy(weight).to(device)
+        return DeviceDataset(x, lengths, y, weight)
 
     def _forward(self, X):
         """Raw network outputs for ``X`` as a float numpy array."""

@@ -17,10 +17,16 @@ from ._fast_path import CapturedTraining, capture_blocker, warn_fallback
 
 
 class DeviceDataset(torch.utils.data.Dataset):
-    """Padded inputs, optional lengths and optional targets on one device."""
+    """Padded inputs, optional lengths, targets and sample weights on one device.
 
-    def __init__(self, x, lengths=None, y=None):
+    A batch's ``X`` is the input tensor, or a dict of module inputs (``x``,
+    ``lengths``) and the ``sample_weight`` that ``SequenceEngine.get_loss``
+    reads (skorch's recipe for sample weights).
+    """
+
+    def __init__(self, x, lengths=None, y=None, sample_weight=None):
         self.x, self.lengths, self.y = x, lengths, y
+        self.sample_weight = sample_weight
 
     def __len__(self):
         return self.x.shape[0]
@@ -34,8 +40,12 @@ class DeviceDataset(torch.utils.data.Dataset):
 
     def batch(self, index):
         x = self.x[index]
-        if self.lengths is not None:
-            x = {"x": x, "lengths": self.lengths[index]}
+        if self.lengths is not None or self.sample_weight is not None:
+            x = {"x": x}
+            if self.lengths is not None:
+                x["lengths"] = self.lengths[index]
+            if self.sample_weight is not None:
+                x["sample_weight"] = self.sample_weight[index]
         return x, (None if self.y is None else self.y[index])
 
 
@@ -260,8 +270,29 @@ class SequenceEngine(NeuralNet):
     def infer(self, x, **fit_params):
         # Batches already sit on the device; skip skorch's per-batch to_tensor.
         if isinstance(x, dict):
-            return self.module_(**x, **fit_params)
+            inputs = {k: v for k, v in x.items() if k != "sample_weight"}
+            return self.module_(**inputs, **fit_params)
         return self.module_(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion's loss; with sample weights in ``X``, their weighted mean.
+
+        The weights arrive scaled to mean 1 over the training (or validation)
+        set, so the mean of ``weight * loss`` over a batch is an unbiased
+        estimate of the weighted mean loss over the whole set -- the loss of
+        the data set with each sample repeated ``weight`` times -- and the
+        learning rate keeps its meaning. Without weights, skorch's loss.
+        """
+        weight = X.get("sample_weight") if isinstance(X, dict) else None
+        if weight is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        criterion = self.criterion_
+        reduction, criterion.reduction = criterion.reduction, "none"
+        try:
+            per_sample = super().get_loss(y_pred, y_true, X=X, training=training)
+        finally:
+            criterion.reduction = reduction
+        return (per_sample.reshape(len(weight), -1).mean(dim=1) * weight).mean()
 
 
 class WindowDataset(torch.utils.data.Dataset):

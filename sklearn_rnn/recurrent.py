@@ -5,6 +5,7 @@ import torch
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
@@ -134,16 +135,18 @@ def _doc(summary, example, *, cell, classes=""):
     cell : {"elman", "lstm", "gru"}, default="gru"
         The recurrent cell (GRU scored best in the UCR/UEA study)."""
     return (summary + "\n" + _INPUT_CONTRACT + _PARAMETERS.format(cell=cell_doc)
-            + _ATTRIBUTES.format(classes=classes) + example)
+            + (_CLASS_WEIGHT_DOC if classes else "") + _ATTRIBUTES.format(classes=classes)
+            + example)
 
 
 class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``(X, y)`` without early stopping.
 
-        Initialises the network on the first call. Returns ``self``.
+        Initialises the network on the first call; ``sample_weight`` as in
+        ``fit`` (scaled to mean 1 within each call). Returns ``self``.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predict targets for sequences ``X``.
@@ -155,7 +158,7 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         y = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
         return y.ravel() if self._y_1d else y
 
-    def _encode_target(self, y, reset, classes=None):
+    def _encode_target(self, y, reset, classes=None, weight=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim not in (1, 2):
             raise ValueError(f"y has {y.ndim} dimensions; expected (n_samples,) or "
@@ -164,8 +167,8 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         if reset:
             self._y_1d = y.ndim == 1
             self.n_outputs_ = y2.shape[1]
-            self.target_scale_ = robust_std(y2)
-            self.target_mean_ = robust_mean(y2)
+            self.target_scale_ = robust_std(y2, weights=weight)
+            self.target_mean_ = robust_mean(y2, weights=weight)
         elif y2.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y2.shape[1]} outputs, but {type(self).__name__} was "
                              f"fitted with {self.n_outputs_}.")
@@ -184,13 +187,34 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
 
 class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
-    def partial_fit(self, X, y, classes=None):
+    _parameter_constraints = {**BaseSequenceEstimator._parameter_constraints,
+                              "class_weight": [None, dict, StrOptions({"balanced"})]}
+
+    # Its own signature: class_weight is a classifier parameter.
+    def __init__(self, *, hidden_size=64, num_layers=1, dropout=0.0,
+                 bidirectional=False, pooling="max", max_epochs=200, batch_size="auto",
+                 lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
+                 checkpoint_dir=None, fast_path=True, class_weight=None):
+        store_parameters(self, locals())
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)`` without early stopping.
 
         ``classes`` (all labels that will ever be seen) is required on the
-        first call when ``y`` may not show them all. Returns ``self``.
+        first call when ``y`` may not show them all; ``sample_weight`` as in
+        ``fit`` (scaled to mean 1 within each call). Returns ``self``.
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: one batch "
+                "does not show the class frequencies. Compute the weights once, e.g. "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y_sample), and pass them as a dict.")
+        return self._fit(X, y, incremental=True, classes=classes,
+                         sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
@@ -211,7 +235,7 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         scores = self._forward(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
-    def _encode_target(self, y, reset, classes=None):
+    def _encode_target(self, y, reset, classes=None, weight=None):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if reset:
@@ -224,6 +248,26 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "
                              f"seen in the first fit: {self.classes_.tolist()}.")
         return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _weight_targets(self, y_encoded, weight):
+        """Sample weights times ``class_weight`` of each sample's class."""
+        if self.class_weight is None:
+            return weight
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(f"class_weight names {unknown}, which are not classes; "
+                                 f"the classes are {self.classes_.tolist()}.")
+        per_class = compute_class_weight(self.class_weight, classes=self.classes_,
+                                         y=self.classes_[y_encoded])
+        if not np.all(np.isfinite(per_class) & (per_class >= 0)):
+            raise ValueError(f"class_weight must be finite and non-negative; got "
+                             f"{self.class_weight!r}.")
+        weight = per_class[y_encoded] * (1.0 if weight is None else weight)
+        if not weight.any():
+            raise ValueError("class_weight and sample_weight leave no sample with a "
+                             "non-zero weight.")
+        return weight
 
     def _stratify(self, y_encoded):
         counts = np.bincount(y_encoded)
@@ -256,6 +300,14 @@ class _CellChoice(BaseSequenceEstimator):
                  checkpoint_dir=None, fast_path=True):
         store_parameters(self, locals())
 
+
+_CLASS_WEIGHT_DOC = """    class_weight : dict, "balanced" or None, default=None
+        Weight of each class in the loss, multiplying ``sample_weight``:
+        ``{label: weight}`` (classes not named weigh 1), or "balanced",
+        ``n_samples / (n_classes * count(class))``, so that every class
+        weighs the same in total (not with ``partial_fit``). The
+        early-stopping validation loss is weighted the same way.
+"""
 
 _CLASSES_DOC = """
     classes_ : ndarray of shape (n_classes,)
@@ -321,6 +373,18 @@ class RNNClassifier(_SequenceClassifier, _CellChoice):
     __doc__ = _doc("Sequence classifier on a choice of recurrent cell.",
                    _classifier_example("RNNClassifier", 'cell="gru", '), cell=True,
                    classes=_CLASSES_DOC)
+
+    _parameter_constraints = {**_SequenceClassifier._parameter_constraints,
+                              **_CellChoice._parameter_constraints}
+
+    def __init__(self, cell="gru", *, hidden_size=64, num_layers=1, dropout=0.0,
+                 bidirectional=False, pooling="max", max_epochs=200, batch_size="auto",
+                 lr=3e-3, optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0, tbptt_steps=None, forget_bias=1.0,
+                 checkpoint_dir=None, fast_path=True, class_weight=None):
+        store_parameters(self, locals())
 
 
 class ElmanClassifier(_SequenceClassifier):

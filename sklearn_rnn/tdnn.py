@@ -14,8 +14,8 @@ from numbers import Integral
 
 from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import DEFAULT_CONTEXT, TDNNNet
-from .recurrent import (_ATTRIBUTES, _CLASSES_DOC, _INPUT_CONTRACT, _PARAMETERS,
-                        _SequenceClassifier, _SequenceRegressor)
+from .recurrent import (_ATTRIBUTES, _CLASS_WEIGHT_DOC, _CLASSES_DOC, _INPUT_CONTRACT,
+                        _PARAMETERS, _SequenceClassifier, _SequenceRegressor)
 
 
 # --------------------------------------------------------------------------------------
@@ -132,7 +132,8 @@ _NOTES = """
 
 def _doc(summary, example, classes=""):
     return (summary + "\n" + _INPUT_CONTRACT + _TDNN_PARAMETERS + _training_parameters()
-            + _ATTRIBUTES.format(classes=classes) + _NOTES + example)
+            + (_CLASS_WEIGHT_DOC if classes else "") + _ATTRIBUTES.format(classes=classes)
+            + _NOTES + example)
 
 
 class TDNNRegressor(_SequenceRegressor, _TDNNParameters):
@@ -168,3 +169,16 @@ class TDNNClassifier(_SequenceClassifier, _TDNNParameters):
     >>> model.predict_proba(X[:2]).shape
     (2, 2)
 """, classes=_CLASSES_DOC)
+
+    _parameter_constraints = {**_TDNNParameters._parameter_constraints,
+                              "class_weight": _SequenceClassifier._parameter_constraints[
+                                  "class_weight"]}
+
+    def __init__(self, *, context=DEFAULT_CONTEXT, hidden_size=64, dropout=0.0,
+                 pooling="max", max_epochs=200, batch_size="auto", lr=3e-3,
+                 optimizer="adam", weight_decay=0.0, clip_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=20, tol=1e-4,
+                 scale_inputs=True, warm_start=False, random_state=None, device="cpu",
+                 n_threads=1, verbose=0, checkpoint_dir=None, fast_path=True,
+                 class_weight=None):
+        store_parameters(self, locals())

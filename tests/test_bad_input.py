@@ -241,6 +241,40 @@ def test_classifier_rejects_bad_targets(Est):
             r"labels \['sideways'\] not among the classes")
 
 
+SAMPLE_WEIGHT_CASES = [
+    ("wrong_length", np.ones(N - 1), r"sample_weight.shape == \(19,\), expected \(20,\)"),
+    ("2d", np.ones((N, 2)), r"Sample weights must be 1D array or scalar"),
+    ("negative", np.r_[-1.0, np.ones(N - 1)], r"Negative values in data passed to `sample_weight`"),
+    ("nan", np.r_[np.nan, np.ones(N - 1)], r"Input sample_weight contains NaN"),
+    ("inf", np.r_[np.inf, np.ones(N - 1)], r"Input sample_weight contains infinity"),
+    ("all_zero", np.zeros(N), r"Sample weights must contain at least one non-zero number"),
+    ("strings", np.array(["heavy"] * N), r"sample_weight must be numbers, one per sample"),
+]
+
+
+@pytest.mark.parametrize("case, weight, match", SAMPLE_WEIGHT_CASES,
+                         ids=[c[0] for c in SAMPLE_WEIGHT_CASES])
+@pytest.mark.parametrize("Est", SEQUENCE_ESTIMATORS, ids=lambda E: E.__name__)
+def test_sequence_fit_rejects_bad_sample_weight(Est, case, weight, match):
+    _raises(lambda: Est(**FAST).fit(X, _y(Est), sample_weight=weight), match)
+    _raises(lambda: Est(**FAST).partial_fit(X, _y(Est), sample_weight=weight), match)
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS, ids=lambda E: E.__name__)
+def test_classifier_rejects_bad_class_weight(Est):
+    fit = lambda **params: Est(**FAST, **params).fit(X, Y_CLF)  # noqa: E731
+    _raises(lambda: fit(class_weight={"sideways": 2.0}),
+            r"class_weight names \['sideways'\], which are not classes; the classes are "
+            r"\['down', 'up'\]")
+    _raises(lambda: fit(class_weight={"up": -1.0}), r"class_weight must be finite and non-negative")
+    _raises(lambda: fit(class_weight={"up": np.inf}), r"class_weight must be finite")
+    _raises(lambda: fit(class_weight="equal"), r"'class_weight' parameter of \w+ must be None")
+    _raises(lambda: fit(class_weight={"up": 0.0, "down": 0.0}),
+            r"class_weight and sample_weight leave no sample with a non-zero weight")
+    _raises(lambda: Est(**FAST, class_weight="balanced").partial_fit(X, Y_CLF),
+            r"class_weight='balanced' is not supported by partial_fit")
+
+
 # Huge but representable values: standardisation (scale_inputs=True, and the
 # targets always) brings them back to unit scale, so predictions are finite.
 @pytest.mark.parametrize("Est", SEQUENCE_ESTIMATORS, ids=lambda E: E.__name__)

@@ -89,6 +89,7 @@ CASES = [
     (GRURegressor, {"tbptt_steps": 5}),
     (RNNRegressor, {"num_layers": 2, "bidirectional": True}),
     (TDNNRegressor, {}),
+    (GRUClassifier, {"class_weight": {"rising": 3.0}}),  # a weighted loss
     (RNNLanguageModel, {"sequence_length": 8, "embedding_size": 4}),
 ]
 
@@ -471,6 +472,16 @@ def test_ragged_tbptt_and_fallback_on_gpu(capsys):
     model = _fit_gpu(GRURegressor, X, y, True, bidirectional=True, verbose=1)
     assert "Fast path off" in capsys.readouterr().out
     assert "graph_steps" not in model.history_[-1]
+
+
+@needs_gpu
+def test_weighted_training_is_captured_on_gpu():
+    X, y = _data(GRUClassifier)
+    fast = _fit_gpu(GRUClassifier, X, y, True, class_weight={"rising": 3.0})
+    eager = _fit_gpu(GRUClassifier, X, y, False, class_weight={"rising": 3.0})
+    assert fast.history_[-1, "graph_steps"] == fast.history_[-1, "train_batch_count"]
+    _assert_same_training(fast, eager)
+    np.testing.assert_allclose(fast.predict_proba(X), eager.predict_proba(X), atol=1e-3)
 
 
 @needs_gpu

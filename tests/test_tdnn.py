@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from sklearn_rnn import GRURegressor
+from sklearn_rnn import GRUClassifier, GRURegressor
 from sklearn_rnn._modules import DelayConv1d, TDNNNet
 from sklearn_rnn.tdnn import TDNNClassifier, TDNNRegressor
 from tests.test_recurrent import sine_windows, two_kinds
@@ -115,16 +115,16 @@ def test_grid_search_compares_tdnn_and_rnn():
 def test_parameters_are_the_rnn_ones_with_context_for_layers():
     """A new recurrent parameter fails this test until someone decides whether a
     TDNN takes it (then list it here or give TDNN the parameter)."""
-    tdnn = set(TDNNClassifier().get_params())
-    rnn = set(GRURegressor().get_params())
     recurrent_only = {"num_layers", "bidirectional", "tbptt_steps", "forget_bias"}
-    assert tdnn == (rnn - recurrent_only) | {"context"}
-    for name in tdnn:  # each documented once, in the class docstring
-        assert TDNNRegressor.__doc__.count(f"\n    {name} : ") == 1, name
-    # Shared defaults agree, so a search varies only what it names.
-    shared = tdnn & rnn
-    assert ({k: TDNNRegressor().get_params()[k] for k in shared}
-            == {k: GRURegressor().get_params()[k] for k in shared})
+    for TDNN, RNN in [(TDNNRegressor, GRURegressor), (TDNNClassifier, GRUClassifier)]:
+        tdnn, rnn = set(TDNN().get_params()), set(RNN().get_params())
+        assert tdnn == (rnn - recurrent_only) | {"context"}
+        for name in tdnn:  # each documented once, in the class docstring
+            assert TDNN.__doc__.count(f"\n    {name} : ") == 1, (TDNN.__name__, name)
+        # Shared defaults agree, so a search varies only what it names.
+        shared = tdnn & rnn
+        assert ({k: TDNN().get_params()[k] for k in shared}
+                == {k: RNN().get_params()[k] for k in shared})
 
 
 @pytest.mark.parametrize("Est", [TDNNRegressor, TDNNClassifier])

@@ -37,20 +37,30 @@ def _peak(values, axis):
     return np.where(peak > 0, peak, 1.0)
 
 
-def robust_mean(values, axis=0):
-    """Mean that does not overflow for values near the float64 limit."""
+def robust_mean(values, axis=0, weights=None):
+    """Mean (weighted along ``axis`` by ``weights``, if given) that does not
+    overflow for values near the float64 limit."""
     values = np.asarray(values, dtype=np.float64)
     peak = _peak(values, axis)
-    return np.mean(values / peak, axis=axis) * np.squeeze(peak, axis=axis)
+    if weights is None:
+        return np.mean(values / peak, axis=axis) * np.squeeze(peak, axis=axis)
+    return np.average(values / peak, axis=axis, weights=weights) * np.squeeze(peak, axis=axis)
 
 
-def robust_std(values, axis=0):
-    """Standard deviation that does not overflow for values near the float64 limit
-    (as ``np.std`` does for ``1e300``): computed on values divided by their
-    largest magnitude. Zero deviations come back as 1 (nothing to scale)."""
+def robust_std(values, axis=0, weights=None):
+    """Standard deviation (weighted along ``axis`` by ``weights``, if given) that
+    does not overflow for values near the float64 limit (as ``np.std`` does for
+    ``1e300``): computed on values divided by their largest magnitude. Zero
+    deviations come back as 1 (nothing to scale)."""
     values = np.asarray(values, dtype=np.float64)
     peak = _peak(values, axis)
-    std = np.std(values / peak, axis=axis) * np.squeeze(peak, axis=axis)
+    scaled = values / peak
+    if weights is None:
+        std = np.std(scaled, axis=axis)
+    else:
+        mean = np.average(scaled, axis=axis, weights=weights, keepdims=True)
+        std = np.sqrt(np.average((scaled - mean) ** 2, axis=axis, weights=weights))
+    std = std * np.squeeze(peak, axis=axis)
     return np.where(std > 0, std, 1.0)
 
 

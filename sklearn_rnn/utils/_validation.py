@@ -20,7 +20,7 @@ as scikit-learn reads it.
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 
 @dataclass
@@ -123,3 +123,22 @@ def check_sequences(estimator, X, *, reset):
             f"X has {batch.x.shape[2]} feature(s) per time step, but {name} was "
             f"fitted with {estimator._n_step_features}.")
     return batch
+
+
+def check_sample_weight(sample_weight, batch):
+    """``sample_weight`` for the sequences of ``batch`` as a float64 array of
+    shape ``(n_samples,)`` (a number is broadcast), or None when None.
+
+    Raises ``ValueError`` naming ``sample_weight`` for a wrong shape, NaN,
+    infinity, negative weights or weights that are all zero.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        return _check_sample_weight(sample_weight, batch.x, dtype=np.float64,
+                                    ensure_non_negative=True)
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        if "sample_weight" not in message and "Sample weights" not in message:
+            message = f"sample_weight must be numbers, one per sample: {message}"
+        raise ValueError(message) from None
