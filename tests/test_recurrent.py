@@ -6,8 +6,10 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.ensemble import AdaBoostClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -310,6 +312,14 @@ def test_sample_weight_through_pipeline_grid_search_and_partial_fit():
                                               sample_weight=weight)
     model.partial_fit(X, y, sample_weight=weight)
     assert model.n_iter_ == 2
+    # Metadata routing, and a meta-estimator that needs sample weights.
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = GRUClassifier(**FAST).set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=False)
+        scores = cross_val_score(routed, X, y, cv=3, params={"sample_weight": weight})
+        assert np.isfinite(scores).all()
+    boosted = AdaBoostClassifier(GRUClassifier(**FAST), n_estimators=2, random_state=0)
+    assert boosted.fit(X, y).score(X, y) > 0.5
 
 
 # ---------------------------------------------------------------- bad input
