@@ -27,7 +27,7 @@ from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
 from .utils import (check_sample_weight, check_sequences, draw_seed, resolve_device,
-                    robust_std, torch_session, torch_threads)
+                    robust_std, torch_session, torch_threads, unit_mean_weights)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
@@ -247,14 +247,6 @@ class BaseNetEstimator(BaseEstimator):
 
 
 
-def _unit_mean(weight):
-    """Sample weights scaled to mean 1 (float32), or None when they are all equal:
-    equal weights train exactly as no weights."""
-    if weight is None or np.all(weight == weight[0]):
-        return None
-    return (weight / weight.mean()).astype(np.float32)
-
-
 class BaseSequenceEstimator(BaseNetEstimator):
     """Template for estimators of whole sequences: ``X`` holds one sequence per sample.
 
@@ -311,7 +303,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
-        weight = check_sample_weight(sample_weight, batch)
+        weight = check_sample_weight(sample_weight, len(batch))
         if weight is not None:
             check_consistent_length(batch.x, y)
             keep = np.flatnonzero(weight)
@@ -333,7 +325,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
         scaled to mean 1 in each part (None when equal); valid is None without
         early stopping."""
         if not early_stopping:
-            return (batch, y_enc, _unit_mean(weight)), None
+            return (batch, y_enc, unit_mean_weights(weight)), None
         stratify = self._stratify(y_enc)
         try:
             train_idx, valid_idx = train_test_split(
@@ -346,7 +338,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
                 "more samples, a larger validation_fraction, or early_stopping=False."
             ) from None
         return tuple((batch.take(idx), y_enc[idx],
-                      None if weight is None else _unit_mean(weight[idx]))
+                      unit_mean_weights(None if weight is None else weight[idx]))
                      for idx in (train_idx, valid_idx))
 
     def _fit_input_scaling(self, batch, weight=None):

@@ -303,11 +303,13 @@ class WindowDataset(torch.utils.data.Dataset):
     Sample ``i`` is the window ``series[starts[i]:starts[i] + lookback]`` and
     the targets ``target[starts[i] + lookback:][:horizon]``. Only one batch of
     windows ever exists at a time: memory grows with the series, not with
-    ``n_windows * lookback``.
+    ``n_windows * lookback``. ``sample_weight`` (one per window, optional)
+    comes with a batch as in :class:`DeviceDataset`.
     """
 
-    def __init__(self, series, target, starts, lookback, horizon):
+    def __init__(self, series, target, starts, lookback, horizon, sample_weight=None):
         self.series, self.target, self.starts = series, target, starts
+        self.sample_weight = sample_weight
         self._window = torch.arange(lookback, device=series.device)
         self._ahead = torch.arange(lookback, lookback + horizon, device=series.device)
 
@@ -323,7 +325,10 @@ class WindowDataset(torch.utils.data.Dataset):
 
     def batch(self, index):
         start = self.starts[index][:, None]
-        return self.series[start + self._window], self.target[start + self._ahead]
+        x = self.series[start + self._window]
+        if self.sample_weight is not None:
+            x = {"x": x, "sample_weight": self.sample_weight[index]}
+        return x, self.target[start + self._ahead]
 
 
 class GradientHealth(Callback):

@@ -189,15 +189,18 @@ class ForecastNet(nn.Module):
 
 
 class QuantileLoss(nn.Module):
-    """Mean pinball loss of ``(batch, horizon, n_quantiles)`` predictions."""
+    """Mean pinball loss of ``(batch, horizon, n_quantiles)`` predictions
+    (``reduction="none"``: the loss of each element, as torch's losses do)."""
 
-    def __init__(self, quantiles):
+    def __init__(self, quantiles, reduction="mean"):
         super().__init__()
         self.register_buffer("quantiles", torch.as_tensor(quantiles, dtype=torch.float32))
+        self.reduction = reduction
 
     def forward(self, y_pred, y_true):
         diff = y_true.unsqueeze(-1) - y_pred
-        return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()
+        loss = torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff)
+        return loss if self.reduction == "none" else loss.mean()
 
 
 class DelayConv1d(nn.Module):

@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
-from .utils import robust_mean, robust_std, torch_threads
+from .utils import (check_sample_weight, robust_mean, robust_std, torch_threads,
+                    unit_mean_weights)
 
 _LOSSES = {"squared_error": torch.nn.MSELoss, "absolute_error": torch.nn.L1Loss,
            "poisson": torch.nn.PoissonNLLLoss, "quantile": QuantileLoss}
@@ -58,7 +59,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         store_parameters(self, locals())
 
     # ---------------------------------------------------------------- public
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the forecaster to a series (or several) given row by row in time.
 
         Parameters
@@ -70,18 +71,26 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             itself; an array holds covariates only and needs ``y``.
         y : array-like of shape (n_steps,), default=None
             The target, when it is not a column of ``X``.
+        sample_weight : array-like of shape (n_steps,) or float, default=None
+            Non-negative weight of each row as a forecast target (to weigh
+            recent years more, say): a training window's loss is weighted by
+            the mean weight of the rows it forecasts, in training and
+            early-stopping validation alike. Only relative weights matter. A
+            row of weight 0 is never a target but is still read as input;
+            equal weights train exactly as None does. Scaling is not weighted.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train one epoch on ``X`` (initialising on the first call), without early
-        stopping, and start forecasts after ``X``'s rows. To move the forecast
-        origin without training, use ``update``. Returns ``self``."""
-        return self._fit(X, y, incremental=True)
+        stopping, and start forecasts after ``X``'s rows; ``sample_weight`` as in
+        ``fit``. To move the forecast origin without training, use ``update``.
+        Returns ``self``."""
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def update(self, X, y=None):
         """Append observed steps after the fitted data, without training.
@@ -322,8 +331,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                       index=[index[r] for r in rows])
 
     # ---------------------------------------------------------------- training
-    def _training_data(self, X, y, *, reset, seed, device, early_stopping):
+    def _training_data(self, X, y, *, reset, seed, device, early_stopping,
+                       sample_weight=None):
         panel = self._parse(X, y, fitting=reset)
+        row_weight = check_sample_weight(sample_weight, sum(len(r) for r in panel.rows))
+        if row_weight is not None and np.all(row_weight == row_weight[0]):
+            row_weight = None  # equal weights: exactly as unweighted
         if reset:
             self._fit_scaling(panel)
             self.n_features_in_ = (X.shape[1] if getattr(X, "ndim", 1) == 2
@@ -331,9 +344,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         positions = self._positions(panel.keys)
         L, h = self.lookback, self._train_horizon()
         blocks, train_starts, valid_starts, offset = [], [], [], 0
-        tails_z, tails_c = [], []
-        for pos, key, target, cov in zip(positions, panel.keys, panel.target,
-                                         panel.covariates):
+        tails_z, tails_c, window_weights = [], [], []
+        for pos, key, target, cov, rows in zip(positions, panel.keys, panel.target,
+                                               panel.covariates, panel.rows):
             n = len(target)
             if n < L + h:
                 where = "" if key is None else f"Series {key!r}: "
@@ -347,6 +360,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             # validation period.
             train_starts.append(starts[:max(len(starts) - n_valid - (h - 1 if n_valid else 0), 0)])
             valid_starts.append(starts[len(starts) - n_valid:] if n_valid else starts[:0])
+            if row_weight is not None:  # a window weighs the mean of its targets' rows
+                window_weights.append((starts, np.lib.stride_tricks.sliding_window_view(
+                    row_weight[rows][L:], h).mean(axis=1)))
             tails_z.append(z)
             tails_c.append(c)
             offset += n
@@ -356,6 +372,19 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                              f"validation_fraction={self.validation_fraction} for early "
                              "stopping; use more rows, a smaller lookback, or "
                              "early_stopping=False.")
+        weights = (None, None)
+        if row_weight is not None:
+            # Window weights by start row; a window of weight 0 is left out.
+            by_start = np.zeros(offset)
+            for starts, weight in window_weights:
+                by_start[starts] = weight
+            train_starts = train_starts[by_start[train_starts] > 0]
+            valid_starts = valid_starts[by_start[valid_starts] > 0]
+            if len(train_starts) == 0:
+                raise ValueError("sample_weight leaves no training window with a non-zero "
+                                 "weight: every row it would forecast weighs 0.")
+            weights = (unit_mean_weights(by_start[train_starts]),
+                       unit_mean_weights(by_start[valid_starts]) if len(valid_starts) else None)
         if reset:
             self.tail_target_ = np.zeros((len(self.series_ids_), L), dtype=np.float32)
             self.tail_covariates_ = np.zeros((len(self.series_ids_), L, len(self.covariates_)),
@@ -367,11 +396,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         self._advance_origin(positions, tails_z, tails_c, panel.index)
         series = torch.from_numpy(np.concatenate(blocks).astype(np.float32)).to(device)
 
-        def dataset(starts):
+        def dataset(starts, weight):
+            if weight is not None:
+                weight = torch.from_numpy(weight).to(device)
             return WindowDataset(series, series[:, 0], torch.from_numpy(starts).to(device),
-                                 L, h)
+                                 L, h, weight)
 
-        return dataset(train_starts), (dataset(valid_starts) if len(valid_starts) else None)
+        return (dataset(train_starts, weights[0]),
+                dataset(valid_starts, weights[1]) if len(valid_starts) else None)
 
     def _train_horizon(self):
         return self.horizon if self.strategy == "direct" else 1

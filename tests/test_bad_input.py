@@ -380,6 +380,18 @@ def test_forecaster_fit_rejects_bad_input(Est, case, params, X_bad, y, match):
     _raises(lambda: Est(**FAST_FORECAST, **params).fit(X_bad, y), match)
 
 
+@pytest.mark.parametrize("case, weight, match", SAMPLE_WEIGHT_CASES,
+                         ids=[c[0] for c in SAMPLE_WEIGHT_CASES])
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecaster_fit_rejects_bad_sample_weight(Est, case, weight, match):
+    # One weight per row: SERIES has 40 rows, the sequence cases are built for 20.
+    weight = np.resize(weight, (40,) + weight.shape[1:]) if case != "wrong_length" else weight
+    if case == "wrong_length":
+        match = r"sample_weight.shape == \(19,\), expected \(40,\)"
+    _raises(lambda: Est(**FAST_FORECAST).fit(SERIES, sample_weight=weight), match)
+    _raises(lambda: Est(**FAST_FORECAST).partial_fit(SERIES, sample_weight=weight), match)
+
+
 @functools.lru_cache(maxsize=None)
 def _fitted_forecaster(Est, kind):
     if kind == "covariates":

@@ -52,6 +52,9 @@ FORECASTER_FAILURES = {
     "check_estimators_empty_data_messages": (
         "X holds covariates only; zero covariate columns with a target y is a valid "
         "univariate series, so fitting it does not raise."),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "rows are time steps: repeating a row makes a different series (new windows "
+        "that span the copies), so integer row weights cannot equal repeated rows."),
 }
 
 

@@ -236,6 +236,64 @@ def test_quantile_forecasts_give_intervals():
         LSTMForecaster(**FAST).fit(series).predict_quantiles(series)
 
 
+# ---------------------------------------------------------------- sample weights
+def test_equal_row_weights_train_exactly_as_none():
+    panel = long_panel()
+    params = dict(target="rate", series_id="state", lookback=6, **FAST)
+    plain = LSTMForecaster(**params).fit(panel)
+    weighted = LSTMForecaster(**params).fit(panel, sample_weight=np.full(len(panel), 2.0))
+    np.testing.assert_array_equal(weighted.forecast(3), plain.forecast(3))
+
+
+def test_window_weights_are_the_mean_weight_of_their_target_rows():
+    df = monthly(n=40)
+    row_weight = np.arange(40) % 3.0  # every third row weighs 0
+    fc = LSTMForecaster(target="y", lookback=4, horizon=2, strategy="direct",
+                        early_stopping=False)
+    fc._validate_params()
+    train, _ = fc._training_data(df, None, reset=True, seed=0, device=torch.device("cpu"),
+                                 early_stopping=False, sample_weight=row_weight)
+    starts = train.starts.numpy()
+    expected = np.array([row_weight[s + 4:s + 6].mean() for s in starts])
+    assert len(starts) == 40 - 4 - 2 + 1  # no window forecasts only zero-weight rows
+    np.testing.assert_allclose(train.sample_weight.numpy(), expected / expected.mean(),
+                               rtol=1e-6)
+    # Recursive: windows whose one target row weighs 0 are left out.
+    fc.set_params(horizon=1, strategy="recursive")
+    train, _ = fc._training_data(df, None, reset=True, seed=0, device=torch.device("cpu"),
+                                 early_stopping=False, sample_weight=row_weight)
+    assert (row_weight[train.starts.numpy() + 4] > 0).all()
+    assert len(train.starts) == np.count_nonzero(row_weight[4:])
+
+
+def test_row_weights_move_the_forecast_to_the_weighted_mean_change():
+    # Steps of 0 or 1 at random: no window predicts the next step, so the best
+    # forecast of the change is its (weighted) mean, 0.5 or, weighting the
+    # steps of 1 three times, 0.75.
+    rng = np.random.default_rng(0)
+    change = (rng.random(400) < 0.5).astype(float)
+    y = pd.Series(np.cumsum(change))
+    params = dict(lookback=4, hidden_size=4, max_epochs=40, early_stopping=False,
+                  random_state=0)
+    plain = LSTMForecaster(**params).fit(y)
+    weighted = LSTMForecaster(**params).fit(y, sample_weight=np.where(change == 1, 3.0, 1.0))
+    assert plain.forecast(1).iloc[0] - y.iloc[-1] == pytest.approx(0.5, abs=0.07)
+    assert weighted.forecast(1).iloc[0] - y.iloc[-1] == pytest.approx(0.75, abs=0.07)
+
+
+def test_row_weights_with_cross_validation_and_partial_fit():
+    df = monthly(n=80)
+    weight = np.linspace(0.1, 1.0, 80) ** 2  # recent years weigh more
+    scores = cross_val_score(LSTMForecaster(target="y", lookback=6, **FAST), df,
+                             cv=TimeSeriesSplit(3), params={"sample_weight": weight})
+    assert np.isfinite(scores).all()
+    fc = LSTMForecaster(target="y", lookback=6, **FAST).partial_fit(df, sample_weight=weight)
+    assert fc.n_iter_ == 1
+    with pytest.raises(ValueError, match="no training window with a non-zero weight"):
+        LSTMForecaster(target="y", lookback=6, **FAST).fit(
+            df, sample_weight=np.r_[np.ones(6), np.zeros(74)])
+
+
 # ---------------------------------------------------------------- sklearn tools
 def test_grid_search_and_cross_val_with_y_none():
     df = monthly(n=100)

@@ -125,9 +125,9 @@ def check_sequences(estimator, X, *, reset):
     return batch
 
 
-def check_sample_weight(sample_weight, batch):
-    """``sample_weight`` for the sequences of ``batch`` as a float64 array of
-    shape ``(n_samples,)`` (a number is broadcast), or None when None.
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` for ``n_samples`` samples as a float64 array of shape
+    ``(n_samples,)`` (a number is broadcast), or None when None.
 
     Raises ``ValueError`` naming ``sample_weight`` for a wrong shape, NaN,
     infinity, negative weights or weights that are all zero.
@@ -135,10 +135,18 @@ def check_sample_weight(sample_weight, batch):
     if sample_weight is None:
         return None
     try:
-        return _check_sample_weight(sample_weight, batch.x, dtype=np.float64,
-                                    ensure_non_negative=True)
+        return _check_sample_weight(sample_weight, np.empty((n_samples, 0)),
+                                    dtype=np.float64, ensure_non_negative=True)
     except (TypeError, ValueError) as exc:
         message = str(exc)
         if "sample_weight" not in message and "Sample weights" not in message:
             message = f"sample_weight must be numbers, one per sample: {message}"
         raise ValueError(message) from None
+
+
+def unit_mean_weights(weight):
+    """Training weights scaled to mean 1 (float32), or None when None or all equal:
+    equal weights train exactly as no weights."""
+    if weight is None or np.all(weight == weight[0]):
+        return None
+    return (weight / weight.mean()).astype(np.float32)
