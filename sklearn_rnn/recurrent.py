@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -224,6 +224,16 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         return softmax(self._forward(X).astype(np.float64), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, computed from the network's scores
+        directly (finite where ``predict_proba`` rounds to 0).
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._forward(X).astype(np.float64), axis=1)
 
     def predict(self, X):
         """Predict the label of each sequence in ``X``.

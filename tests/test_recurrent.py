@@ -216,6 +216,18 @@ def test_verbose_prints_epoch_progress(capsys):
     assert "train_loss" in out and "valid_loss" in out and "dur" in out
 
 
+@pytest.mark.parametrize("Est", CLASSIFIERS + [TDNNClassifier])
+def test_predict_log_proba_is_the_log_of_predict_proba(Est):
+    X, y = two_kinds(n=60)
+    model = Est(**FAST).fit(X, y)
+    log_proba = model.predict_log_proba(X)
+    np.testing.assert_allclose(np.exp(log_proba), model.predict_proba(X), rtol=1e-12)
+    # Scores far apart: the probability of the losing class rounds to 0, its log does not.
+    model.net_.module_.head.bias.data[:] = torch.tensor([800.0, -800.0])
+    assert np.isfinite(model.predict_log_proba(X)).all()
+    assert (model.predict_proba(X)[:, 1] == 0).all()
+
+
 # ---------------------------------------------------------------- sample and class weights
 def _outputs(model, X):
     return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
