@@ -228,11 +228,25 @@ def test_predict_log_proba_is_the_log_of_predict_proba(Est):
     assert (model.predict_proba(X)[:, 1] == 0).all()
 
 
-# ---------------------------------------------------------------- sample and class weights
 def _outputs(model, X):
     return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
 
 
+@pytest.mark.parametrize("Est", [ElmanRegressor, GRURegressor, LSTMClassifier,
+                                 TDNNClassifier])
+def test_a_prediction_does_not_depend_on_the_other_samples(Est):
+    """To float32 rounding: kernels block their sums by batch shape, so a sample
+    alone and in a batch may differ in the 7th digit, no more."""
+    X, y = two_kinds(n=70) if "Classifier" in Est.__name__ else sine_windows(n=70)
+    model = Est(**FAST).fit(X, y)  # batches of 32: 70 = 32 + 32 + 6
+    together = _outputs(model, X)
+    alone = np.concatenate([_outputs(model, X[i:i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(alone, together, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_outputs(model, X[::-1]), together[::-1], rtol=1e-5,
+                               atol=1e-6)
+
+
+# ---------------------------------------------------------------- sample and class weights
 @pytest.mark.parametrize("Est", [GRURegressor, LSTMClassifier, TDNNClassifier])
 @pytest.mark.parametrize("weight", [np.ones, lambda n: 2.5])
 def test_equal_sample_weights_train_exactly_as_none(Est, weight):
