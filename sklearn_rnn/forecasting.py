@@ -76,7 +76,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             recent years more, say): a training window's loss is weighted by
             the mean weight of the rows it forecasts, in training and
             early-stopping validation alike. Only relative weights matter. A
-            row of weight 0 is never a target but is still read as input;
+            row of weight 0 is never a target but is still read as input (the
+            validation period is the last windows that weigh something);
             equal weights train exactly as None does. Scaling is not weighted.
 
         Returns
@@ -355,18 +356,27 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             z, c = self._scale(target, pos), self._scale_covariates(cov, pos)
             blocks.append(_channels(z, c))
             starts = offset + np.arange(n - L - h + 1)
+            if row_weight is not None:
+                # A window weighs the mean weight of the rows it forecasts; one of
+                # weight 0 is left out before the split, so the validation period
+                # is the last stretch of windows that count.
+                weight = np.lib.stride_tricks.sliding_window_view(
+                    row_weight[rows][L:], h).mean(axis=1)
+                starts, weight = starts[weight > 0], weight[weight > 0]
             n_valid = int(np.ceil(self.validation_fraction * len(starts))) if early_stopping else 0
             # Leave a gap of h - 1 windows so no training target falls in the
             # validation period.
             train_starts.append(starts[:max(len(starts) - n_valid - (h - 1 if n_valid else 0), 0)])
             valid_starts.append(starts[len(starts) - n_valid:] if n_valid else starts[:0])
-            if row_weight is not None:  # a window weighs the mean of its targets' rows
-                window_weights.append((starts, np.lib.stride_tricks.sliding_window_view(
-                    row_weight[rows][L:], h).mean(axis=1)))
+            if row_weight is not None:
+                window_weights.append((starts, weight))
             tails_z.append(z)
             tails_c.append(c)
             offset += n
         train_starts, valid_starts = np.concatenate(train_starts), np.concatenate(valid_starts)
+        if row_weight is not None and len(train_starts) + len(valid_starts) == 0:
+            raise ValueError("sample_weight leaves no training window with a non-zero "
+                             "weight: every row a window would forecast weighs 0.")
         if len(train_starts) == 0:
             raise ValueError("No training windows are left after setting aside "
                              f"validation_fraction={self.validation_fraction} for early "
@@ -374,15 +384,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                              "early_stopping=False.")
         weights = (None, None)
         if row_weight is not None:
-            # Window weights by start row; a window of weight 0 is left out.
             by_start = np.zeros(offset)
             for starts, weight in window_weights:
                 by_start[starts] = weight
-            train_starts = train_starts[by_start[train_starts] > 0]
-            valid_starts = valid_starts[by_start[valid_starts] > 0]
-            if len(train_starts) == 0:
-                raise ValueError("sample_weight leaves no training window with a non-zero "
-                                 "weight: every row it would forecast weighs 0.")
             weights = (unit_mean_weights(by_start[train_starts]),
                        unit_mean_weights(by_start[valid_starts]) if len(valid_starts) else None)
         if reset:

@@ -292,6 +292,11 @@ def test_row_weights_with_cross_validation_and_partial_fit():
     with pytest.raises(ValueError, match="no training window with a non-zero weight"):
         LSTMForecaster(target="y", lookback=6, **FAST).fit(
             df, sample_weight=np.r_[np.ones(6), np.zeros(74)])
+    # Provisional last rows weighing 0: early stopping validates on the last windows
+    # that count.
+    fc = LSTMForecaster(target="y", lookback=6, **FAST).fit(
+        df, sample_weight=np.r_[np.ones(77), np.zeros(3)])
+    assert np.isfinite(fc.history_[:, "valid_loss"]).all()
 
 
 # ---------------------------------------------------------------- sklearn tools
