@@ -423,6 +423,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             A file of ``word1<TAB>word2<TAB>score`` lines (``#`` starts a
             comment), such as WordSim353, or the triples themselves.
 
+        delimiter : str, default="\t"
+            The field separator of a file.
+        case_insensitive : bool, default=True
+            Match words whatever their case, as gensim does: a word of the
+            pairs stands for the most frequent vocabulary word that equals it
+            when both are case-folded.
+
         Returns
         -------
         pearson : scipy PearsonRResult
@@ -433,19 +440,32 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         check_is_fitted(self)
         if isinstance(pairs, (str, bytes)) or hasattr(pairs, "__fspath__"):
             with open(pairs, encoding="utf-8") as fh:
-                triples = [line.rstrip("\n").split(delimiter) for line in fh
+                triples = [(f"line {i}", line.rstrip("\r\n").split(delimiter))
+                           for i, line in enumerate(fh, 1)
                            if line.strip() and not line.startswith("#")]
         else:
-            triples = list(pairs)
+            triples = [(f"pair {i}", triple) for i, triple in enumerate(pairs)]
+        lookup = {word: word for word in self.vocabulary_}
+        if case_insensitive:
+            lookup = {}
+            for word in self.vocabulary_:  # most frequent first
+                lookup.setdefault(word.casefold(), word)
         ours, theirs, oov = [], [], 0
-        for a, b, score in triples:
+        for where, triple in triples:
+            try:
+                a, b, score = triple
+                score = float(score)
+            except (TypeError, ValueError):
+                raise ValueError(f"evaluate_word_pairs reads (word1, word2, score) triples; "
+                                 f"{where} is {triple!r}.") from None
             if case_insensitive:
-                a, b = a.lower(), b.lower()
-            if a not in self.vocabulary_ or b not in self.vocabulary_:
+                a, b = str(a).casefold(), str(b).casefold()
+            a, b = lookup.get(a), lookup.get(b)
+            if a is None or b is None:
                 oov += 1
                 continue
             ours.append(self.similarity(a, b))
-            theirs.append(float(score))
+            theirs.append(score)
         if len(ours) < 2:
             raise ValueError(f"Only {len(ours)} of {len(triples)} pairs have both words in "
                              "the vocabulary; nothing to correlate.")

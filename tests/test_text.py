@@ -264,6 +264,27 @@ def test_pickle_word_queries_and_word2vec_format(tmp_path):
     path = tmp_path / "pairs.tsv"
     path.write_text("# comment\n" + "\n".join("\t".join(map(str, p)) for p in pairs))
     assert sg.evaluate_word_pairs(path)[2] == pytest.approx(25.0)
+    path.write_text("cat\tdog\t9\ncat saw 1\n")  # line 2 is not tab-separated
+    with pytest.raises(ValueError, match=r"line 2 is \['cat saw 1'\]"):
+        sg.evaluate_word_pairs(path)
+
+
+def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
+    # As gensim: with case_insensitive (the default), both sides are case-folded,
+    # and a pair's word stands for the most frequent vocabulary word of its folding.
+    docs = ["The Cat sat by the Dog", "a Dog and a Cat saw THE cat"] * 20
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, lowercase=False,
+                             random_state=0).fit(docs)
+    assert {"Cat", "cat", "Dog"} <= set(sg.vocabulary_)
+    pairs = [("cat", "dog", 1.0), ("CAT", "the", 2.0), ("dog", "saw", 3.0)]
+    pearson, spearman, oov = sg.evaluate_word_pairs(pairs)
+    assert oov == 0.0
+    # "cat" folds to "Cat" (40 times) rather than "cat" (20 times).
+    expected = [sg.similarity("Cat", "Dog"), sg.similarity("Cat", "The"),
+                sg.similarity("Dog", "saw")]
+    assert pearson.statistic == pytest.approx(np.corrcoef(expected, [1, 2, 3])[0, 1])
+    with pytest.raises(ValueError, match="Only 0 of 3 pairs"):
+        sg.evaluate_word_pairs(pairs, case_insensitive=False)
 
 
 # ---------------------------------------------------------------- bad input
