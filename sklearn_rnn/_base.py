@@ -26,8 +26,9 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
-from .utils import (check_sample_weight, check_sequences, draw_seed, resolve_device,
-                    robust_std, torch_session, torch_threads, unit_mean_weights)
+from .utils import (check_sample_weight, check_sequences, draw_seed, python_scalars,
+                    resolve_device, robust_std, torch_session, torch_threads,
+                    unit_mean_weights)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
@@ -189,10 +190,10 @@ class BaseNetEstimator(BaseEstimator):
         if self.tbptt_steps is not None and self.bidirectional:
             raise ValueError(f"tbptt_steps={self.tbptt_steps} needs bidirectional=False: "
                              "a backward pass over a sequence cannot be truncated in chunks.")
-        return dict(cell=self._cell_type(), hidden_size=self.hidden_size,
-                    num_layers=self.num_layers, dropout=self.dropout,
-                    bidirectional=self.bidirectional, pooling=self.pooling,
-                    forget_bias=self.forget_bias, tbptt_steps=self.tbptt_steps)
+        return python_scalars(cell=self._cell_type(), hidden_size=self.hidden_size,
+                              num_layers=self.num_layers, dropout=self.dropout,
+                              bidirectional=self.bidirectional, pooling=self.pooling,
+                              forget_bias=self.forget_bias, tbptt_steps=self.tbptt_steps)
 
     def __sklearn_is_fitted__(self):
         # The network is what predictions need; a fit that failed removes it.
@@ -329,7 +330,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
         stratify = self._stratify(y_enc)
         try:
             train_idx, valid_idx = train_test_split(
-                np.arange(len(batch)), test_size=self.validation_fraction,
+                np.arange(len(batch)), test_size=float(self.validation_fraction),
                 random_state=seed, stratify=stratify)
         except ValueError as exc:
             raise ValueError(

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseNetEstimator, store_parameters
 from ._modules import RNN_CELLS, LanguageNet, SequenceCrossEntropy
-from .utils import draw_seed, torch_threads
+from .utils import draw_seed, python_scalars, torch_threads
 
 
 _END, _UNK, _N_SPECIAL = 0, 1, 2  # token ids of the text boundary and of unknown characters
@@ -341,9 +341,11 @@ class RNNLanguageModel(BaseNetEstimator):
         return train, valid
 
     def _build_module(self):
-        return LanguageNet(len(self.vocabulary_) + _N_SPECIAL, self.embedding_size,
-                           cell=self._cell_type(), hidden_size=self.hidden_size,
-                           num_layers=self.num_layers, dropout=self.dropout)
+        sizes = python_scalars(embedding_size=self.embedding_size, cell=self._cell_type(),
+                               hidden_size=self.hidden_size, num_layers=self.num_layers,
+                               dropout=self.dropout)
+        return LanguageNet(len(self.vocabulary_) + _N_SPECIAL, sizes.pop("embedding_size"),
+                           **sizes)
 
     def _criterion(self):
         return SequenceCrossEntropy
@@ -458,8 +460,11 @@ class RNNLanguageModel(BaseNetEstimator):
         done = np.zeros(len(prefixes), dtype=bool)
         k = None if top_k is None else min(top_k, logits.shape[1] - 1)
         for step in range(max_length):
-            scaled = logits.float().cpu() / temperature
+            scaled = logits.double().cpu()
             scaled[:, _UNK] = -math.inf
+            # Relative to the best score before dividing: a tiny temperature then
+            # sends the others to -inf (greedy), never the best one to inf (NaN).
+            scaled = (scaled - scaled.max(dim=1, keepdim=True).values) / temperature
             if k is not None:
                 kth = torch.topk(scaled, k, dim=1).values[:, -1:]
                 scaled = scaled.masked_fill(scaled < kth, -math.inf)

@@ -11,11 +11,11 @@ import inspect
 import re
 from numbers import Integral
 
-
 from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import DEFAULT_CONTEXT, TDNNNet
 from .recurrent import (_ATTRIBUTES, _CLASS_WEIGHT_DOC, _CLASSES_DOC, _INPUT_CONTRACT,
                         _PARAMETERS, _SequenceClassifier, _SequenceRegressor)
+from .utils import python_scalars
 
 
 # --------------------------------------------------------------------------------------
@@ -75,8 +75,8 @@ class _TDNNParameters(BaseSequenceEstimator):
     def _build_module(self):
         return TDNNNet(self._n_step_features, self._output_size(),
                        context=_check_context(self.context, type(self).__name__),
-                       hidden_size=self.hidden_size,
-                       dropout=self.dropout, pooling=self.pooling)
+                       **python_scalars(hidden_size=self.hidden_size, dropout=self.dropout,
+                                        pooling=self.pooling))
 
 
 _TDNN_PARAMETER_NAMES = tuple(inspect.signature(_TDNNParameters.__init__).parameters)[1:]

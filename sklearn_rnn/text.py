@@ -406,7 +406,17 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         -------
         list of (word, similarity)
         """
-        query = self._vector(word) if isinstance(word, str) else np.asarray(word, np.float32)
+        if isinstance(word, str):
+            query = self._vector(word)
+        else:
+            check_is_fitted(self)
+            try:
+                query = np.asarray(word, dtype=np.float32)
+            except (TypeError, ValueError):
+                query = None
+            if query is None or query.shape != (self.vector_size,):
+                raise ValueError(f"most_similar takes a word or a vector of vector_size="
+                                 f"{self.vector_size} numbers; got {word!r:.80}.")
         sims = self._unit() @ (query / (np.linalg.norm(query) or 1.0))
         if isinstance(word, str):
             sims[self.vocabulary_[word]] = -np.inf

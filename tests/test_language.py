@@ -83,6 +83,9 @@ def test_completion_follows_the_training_text(lm):
     assert greedy.startswith("man ")
     assert greedy.endswith(".")  # the model ends the sentence, and stops there
     assert lm.complete("the cat", max_length=3, top_k=1) == greedy_cat[:3]
+    # A temperature near 0 is greedy too (dividing the scores by it overflowed to NaN).
+    for temperature in (1e-45, 1e-300):
+        assert lm.complete("the old ", max_length=40, temperature=temperature) == greedy
 
 
 def test_sampling_is_reproducible_and_leaves_global_rng_alone(lm):

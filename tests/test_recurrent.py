@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_rnn import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                          LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor,
-                         TDNNClassifier, TDNNRegressor)
+                         LSTMForecaster, TDNNClassifier, TDNNRegressor)
 
 FAST = dict(hidden_size=8, max_epochs=3, batch_size=32, random_state=0)
 REGRESSORS = [ElmanRegressor, LSTMRegressor, GRURegressor, RNNRegressor]
@@ -143,6 +143,21 @@ def test_clone_pickle_joblib_round_trip(Est, tmp_path):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), expected)
     joblib.dump(model, tmp_path / "model.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
+
+
+def test_numpy_scalar_hyperparameters_from_a_grid():
+    """``GridSearchCV`` over ``np.arange(...)`` hands numpy scalars to fit, which
+    torch's modules refuse (``hidden_size`` np.int64, ``bidirectional`` np.bool_)."""
+    X, y = two_kinds(n=60)
+    grid = {"hidden_size": np.arange(3, 5), "bidirectional": np.array([False, True]),
+            "forget_bias": np.array([1.0], dtype=np.float32),
+            "validation_fraction": np.array([0.2], dtype=np.float32)}
+    search = GridSearchCV(LSTMClassifier(max_epochs=2, random_state=0), grid, cv=2).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.net_.module_.rnn.hidden_size in (3, 4)
+    TDNNClassifier(hidden_size=np.int64(3), dropout=np.float32(0.1), max_epochs=1).fit(X, y)
+    LSTMForecaster(hidden_size=np.int64(3), lookback=np.int64(4), max_epochs=1).fit(
+        np.sin(np.arange(40.0)))
 
 
 # ---------------------------------------------------------------- randomness

@@ -250,6 +250,9 @@ def test_pickle_word_queries_and_word2vec_format(tmp_path):
     assert sg.similarity("cat", "cat") == pytest.approx(1.0)
     with pytest.raises(KeyError, match="not in the vocabulary"):
         sg.similarity("cat", "zebra")
+    with pytest.raises(ValueError, match="a vector of vector_size=4 numbers; got"):
+        sg.most_similar(np.ones(3))
+    assert sg.most_similar(sg.embeddings_[sg.vocabulary_["cat"]], topn=1)[0][0] == "cat"
     sg.save_word2vec_format(tmp_path / "vectors.txt")
     lines = (tmp_path / "vectors.txt").read_text().splitlines()
     assert lines[0] == f"{len(sg.vocabulary_)} 4"

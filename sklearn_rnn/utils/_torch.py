@@ -108,3 +108,13 @@ def torch_threads(n_threads):
     finally:
         if change:
             torch.set_num_threads(old)
+
+
+def python_scalars(**values):
+    """``values`` with numpy scalars turned into Python ones, for torch.
+
+    Hyperparameters often arrive as numpy scalars (``GridSearchCV`` over
+    ``np.arange(...)``); torch's modules refuse ``np.int64`` sizes and
+    ``np.bool_`` flags.
+    """
+    return {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
