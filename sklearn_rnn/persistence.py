@@ -19,12 +19,15 @@ mapped there; this path has not yet run on a GPU machine).
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+
+from .utils import resolve_device
 
 FORMAT = "sklearn_rnn.estimator"
 FORMAT_VERSION = 1
@@ -54,6 +57,11 @@ def _encode(value, tensors, name):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value if np.isfinite(value) else {"__float__": repr(float(value))}
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        # .item() turns nanosecond values into bare ints; the int64 view and the
+        # dtype are exact, NaT included.
+        return {"__datetime64__": int(np.asarray(value).view(np.int64)),
+                "dtype": value.dtype.str}
     if isinstance(value, np.generic):
         return _encode(value.item(), tensors, name)
     if isinstance(value, tuple):
@@ -68,13 +76,96 @@ def _encode(value, tensors, name):
                                _encode(v, tensors, f"{name}.v{i}")]
                               for i, (k, v) in enumerate(value.items())]}
     if isinstance(value, pd.Timestamp):
-        return {"__timestamp__": value.isoformat()}
+        return _encode_timestamp(value, name)
+    if isinstance(value, pd.Timedelta):
+        # The ISO duration keeps nanoseconds; the unit is the resolution arithmetic gets.
+        return {"__timedelta__": value.isoformat(), "unit": value.unit}
     if isinstance(value, pd.Period):
-        return {"__period__": str(value), "freq": value.freqstr}
+        # The ordinal is exact for every frequency; the text is for people reading the file.
+        return {"__period__": str(value), "freq": value.freqstr, "ordinal": int(value.ordinal)}
     if isinstance(value, pd.offsets.BaseOffset):
-        return {"__offset__": value.freqstr}
+        return _encode_offset(value, tensors, name)
+    if isinstance(value, os.PathLike):
+        return {"__path__": os.fsdecode(os.fspath(value))}
+    if isinstance(value, np.random.RandomState):
+        algorithm, key, pos, has_gauss, cached_gaussian = value.get_state()
+        return {"__random_state__": {
+            "name": algorithm, "key": _encode(np.asarray(key, np.uint32), tensors, f"{name}.key"),
+            "pos": int(pos), "has_gauss": int(has_gauss),
+            "cached_gaussian": _encode(float(cached_gaussian), tensors, name)}}
+    if isinstance(value, np.random.Generator):
+        raise TypeError(f"Cannot save {name!r}: a numpy Generator ({value!r}) is not a "
+                        "random_state scikit-learn accepts; expected None, an int or a "
+                        "numpy RandomState.")
     raise TypeError(f"Cannot save {name!r} of type {type(value).__name__} safely "
-                    "(only numbers, strings, arrays, containers and time stamps).")
+                    "(only numbers, strings, paths, arrays, containers, RandomStates and "
+                    "time stamps).")
+
+
+def _encode_timestamp(value, name):
+    """A Timestamp with its time zone *name* and unit, not just its UTC offset.
+
+    ``isoformat()`` alone keeps the offset of that one instant (+01:00), so a
+    loaded 'Europe/Berlin' index would step across daylight saving time in
+    fixed-offset hours; the unit (ns, us, ...) is the dtype of indexes built from it.
+    """
+    encoded = {"__timestamp__": value.isoformat(), "tz": None, "unit": value.unit}
+    if value.tz is not None:
+        encoded["tz"] = str(value.tz)
+        try:
+            restored = _decode_timestamp(encoded)
+            faithful = restored == value and str(restored.tz) == encoded["tz"]
+        except Exception:  # a tz object that pandas cannot find again by its name
+            faithful = False
+        if not faithful:
+            raise TypeError(f"Cannot save {name!r}: its time zone {value.tz!r} has no name "
+                            "pandas can rebuild it from; expected an IANA name such as "
+                            "'Europe/Berlin' (zoneinfo or pytz), 'UTC' or a fixed offset.")
+    return encoded
+
+
+def _decode_timestamp(value):
+    # Converting from the stored instant, not localizing the wall time: no
+    # ambiguity at the hour that a DST change repeats.
+    ts = pd.Timestamp(value["__timestamp__"])
+    if value.get("tz") is not None:
+        ts = ts.tz_convert(value["tz"])
+    return ts.as_unit(value["unit"]) if value.get("unit") else ts
+
+
+def _encode_offset(value, tensors, name):
+    """An offset by class, n, normalize and keywords, checked to come back equal.
+
+    ``freqstr`` alone loses some: ``Week()`` reads back as ``Week(weekday=6)``,
+    ``normalize=True`` is dropped and ``DateOffset(months=1)`` does not parse.
+    """
+    encoded = {"__offset__": value.freqstr, "class": type(value).__name__, "n": int(value.n),
+               "normalize": bool(value.normalize), "kwds": None}
+    if all(isinstance(v, (bool, int, float, str, type(None))) for v in value.kwds.values()):
+        encoded["kwds"] = _encode(dict(value.kwds), tensors, f"{name}.kwds")
+    candidates = [encoded, {"__offset__": value.freqstr}]
+    for candidate in candidates if encoded["kwds"] is not None else candidates[1:]:
+        try:
+            restored = _decode_offset(candidate, tensors)
+        except Exception:
+            continue
+        if type(restored) is type(value) and restored == value and \
+                restored.normalize == value.normalize:
+            return candidate
+    raise TypeError(f"Cannot save {name!r}: the offset {value!r} does not come back equal "
+                    "from its class and keywords or from its frequency string "
+                    f"{value.freqstr!r}; expected an offset pandas can rebuild, such as 'D', "
+                    "'W-MON', 'MS' or DateOffset(months=1).")
+
+
+def _decode_offset(value, tensors):
+    if value.get("class") is None:
+        return pd.tseries.frequencies.to_offset(value["__offset__"])
+    cls = getattr(pd.offsets, value["class"], None)
+    # Only pandas offset classes: the name comes from the file.
+    if not (isinstance(cls, type) and issubclass(cls, pd.offsets.BaseOffset)):
+        raise PersistenceError(f"Unknown offset class in the estimator file: {value['class']!r}")
+    return cls(n=value["n"], normalize=value["normalize"], **_decode(value["kwds"], tensors))
 
 
 def _decode(value, tensors):
@@ -99,12 +190,26 @@ def _decode(value, tensors):
         return {_hashable(_decode(k, tensors)): _decode(v, tensors) for k, v in value["__items__"]}
     if "__float__" in value:
         return float(value["__float__"])
+    if "__datetime64__" in value:
+        return np.asarray(value["__datetime64__"], np.int64).view(np.dtype(value["dtype"]))[()]
     if "__timestamp__" in value:
-        return pd.Timestamp(value["__timestamp__"])
+        return _decode_timestamp(value)
+    if "__timedelta__" in value:
+        return pd.Timedelta(value["__timedelta__"]).as_unit(value["unit"])
     if "__period__" in value:
+        if "ordinal" in value:
+            return pd.Period(ordinal=value["ordinal"], freq=value["freq"])
         return pd.Period(value["__period__"], freq=value["freq"])
     if "__offset__" in value:
-        return pd.tseries.frequencies.to_offset(value["__offset__"])
+        return _decode_offset(value, tensors)
+    if "__path__" in value:
+        return Path(value["__path__"])
+    if "__random_state__" in value:
+        state = value["__random_state__"]
+        random_state = np.random.RandomState()
+        random_state.set_state((state["name"], _decode(state["key"], tensors), state["pos"],
+                                state["has_gauss"], _decode(state["cached_gaussian"], tensors)))
+        return random_state
     raise PersistenceError(f"Unknown entry in the estimator file: {sorted(value)}")
 
 
@@ -120,6 +225,15 @@ def save(estimator, path):
     estimator : a sklearn_rnn estimator
     path : str or Path
         The file to write (a zip; ``.skrnn`` is a good suffix).
+
+    Notes
+    -----
+    Parameters are stored faithfully where JSON allows: an ``os.PathLike``
+    (``checkpoint_dir=Path(...)``) is loaded back as a :class:`pathlib.Path`;
+    a ``random_state`` RandomState comes back as a RandomState in the state
+    it had when saved (after ``fit`` drew its seed from it); time stamps keep
+    their time zone name and unit. Callables and numpy Generators (not a valid
+    ``random_state``) raise ``TypeError``.
     """
     name = type(estimator).__name__
     if _classes().get(name) is not type(estimator):
@@ -161,13 +275,26 @@ def load(path, *, device=None):
     ----------
     path : str or Path
     device : str or None, default=None
-        Where to put the network: None keeps the saved device when it is
-        available and falls back to the CPU otherwise.
+        Where to put the network: 'cpu', 'cuda', 'cuda:N' or 'auto'. None
+        keeps the saved device when it is available and falls back to the CPU
+        otherwise.
 
     Returns
     -------
     estimator
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is unknown or not available on this machine (checked
+        before the file is read).
+    PersistenceError
+        If the file is not an intact, compatible sklearn_rnn estimator file.
     """
+    # Before parsing: a device this machine lacks is the caller's mistake, not
+    # the file's, and must not surface as "does not fit this version".
+    if device is not None:
+        device = resolve_device(device)
     try:
         with zipfile.ZipFile(Path(path)) as archive:
             document = json.loads(archive.read(_JSON))
@@ -205,9 +332,11 @@ def load(path, *, device=None):
 
 
 def _restore_net(estimator, net_doc, tensors, device):
-    saved = torch.device(net_doc["device"])
     if device is None:
-        device = saved if saved.type == "cpu" or torch.cuda.is_available() else "cpu"
+        try:
+            device = resolve_device(net_doc["device"])
+        except ValueError:  # saved on a GPU (or a GPU index) this machine lacks
+            device = torch.device("cpu")
     # The prediction batch size too: float32 results depend on it in the last digit.
     settings = dict(max_epochs=1, batch_size=net_doc["batch_size"], train_split=None,
                     callbacks=[],

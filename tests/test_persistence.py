@@ -144,3 +144,66 @@ def test_code_in_the_tensor_file_is_never_executed(tmp_path):
         with pytest.raises(PersistenceError):
             load(path)
         assert not marker.exists()
+
+
+def test_path_checkpoint_dir_is_saved_and_comes_back_as_a_path(tmp_path):
+    # The Checkpoint callback saves the estimator, so a Path parameter must not break fit.
+    model = sklearn_rnn.GRURegressor(checkpoint_dir=tmp_path, **FAST).fit(X_SEQ, X_SEQ[:, 0, 1])
+    restored = load(tmp_path / "checkpoint.skrnn")
+    assert restored.get_params()["checkpoint_dir"] == tmp_path
+    assert isinstance(restored.checkpoint_dir, type(tmp_path))
+    restored.set_params(max_epochs=1).fit(X_SEQ, X_SEQ[:, 0, 1])   # and is usable again
+    assert model.n_iter_ == 2
+
+
+def test_random_state_instance_keeps_its_state(tmp_path):
+    model = sklearn_rnn.GRURegressor(hidden_size=4, max_epochs=2,
+                                     random_state=np.random.RandomState(0))
+    model.random_state.normal()                       # has_gauss=1, a cached gaussian
+    save(model, tmp_path / "m.skrnn")
+    restored = load(tmp_path / "m.skrnn").random_state
+    assert isinstance(restored, np.random.RandomState) and restored is not model.random_state
+    for got, expected in zip(restored.get_state(), model.random_state.get_state()):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(restored.normal(size=5), model.random_state.normal(size=5))
+    with pytest.raises(TypeError, match="Generator"):
+        save(sklearn_rnn.GRURegressor(random_state=np.random.default_rng(0)),
+             tmp_path / "g.skrnn")
+
+
+def test_time_zone_survives_so_forecasts_cross_dst_in_local_time(tmp_path):
+    index = pd.date_range(end="2021-03-24", periods=40, freq="D", tz="Europe/Berlin")
+    frame = pd.DataFrame({"y": np.sin(np.arange(40) / 4)}, index=index.as_unit("ns"))
+    model = sklearn_rnn.LSTMForecaster(target="y", lookback=4, **FAST).fit(frame)
+    save(model, tmp_path / "f.skrnn")
+    expected, got = model.forecast(6).index, load(tmp_path / "f.skrnn").forecast(6).index
+    assert str(got.dtype) == "datetime64[ns, Europe/Berlin]"
+    assert got.equals(expected) and got.dtype == expected.dtype
+    assert got[-1] == pd.Timestamp("2021-03-30", tz="Europe/Berlin")   # +02:00 after DST
+
+
+@pytest.mark.parametrize("value", [
+    pd.Timestamp("2021-01-01 00:00:00.000000001"), pd.Timestamp("2021-01-01").as_unit("s"),
+    pd.Timedelta("1D 3ns"), pd.Period("2020-01-08", freq="W-SUN"),
+    pd.offsets.Week(), pd.offsets.MonthBegin(normalize=True), pd.DateOffset(months=1),
+    np.datetime64("2021-01-01T00:00:00.000000001"), np.timedelta64(5, "ms"),
+], ids=repr)
+def test_time_values_in_fitted_state_round_trip_exactly(value, tmp_path):
+    model = sklearn_rnn.GRURegressor(hidden_size=4)
+    model.stamp_ = value
+    save(model, tmp_path / "m.skrnn")
+    got = load(tmp_path / "m.skrnn").stamp_
+    assert type(got) is type(value) and got == value
+    for attribute in ("unit", "dtype", "kwds", "normalize", "freqstr"):
+        if not callable(getattr(value, attribute, None)):
+            assert getattr(got, attribute, None) == getattr(value, attribute, None), attribute
+
+
+@pytest.mark.parametrize("device", ["bogus", "cuda:99"])
+def test_unavailable_device_is_the_callers_error_not_the_files(device, tmp_path):
+    path = _model_file(tmp_path)
+    with pytest.raises(ValueError, match=f"device={device!r}") as info:
+        load(path, device=device)
+    assert not isinstance(info.value, PersistenceError)
+    with pytest.raises(ValueError, match="device="):   # checked before the file is read
+        load(tmp_path / "no_such_file.skrnn", device=device)
