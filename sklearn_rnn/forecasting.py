@@ -30,6 +30,7 @@ class _Panel:
     target: list
     covariates: list
     index: list
+    indexed: bool  # False: arrays or lists, whose time index _parse invented
 
 
 class _BaseForecaster(RegressorMixin, BaseNetEstimator):
@@ -70,7 +71,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             (unless ``y`` is given) and covariates; a Series is the target
             itself; an array holds covariates only and needs ``y``.
         y : array-like of shape (n_steps,), default=None
-            The target, when it is not a column of ``X``.
+            The target, when it is not a column of ``X``. When ``X`` is None
+            or an array (no index of its own) and ``y`` is a Series, ``y``'s
+            index is the time index; a DataFrame ``X`` keeps its own.
         sample_weight : array-like of shape (n_steps,) or float, default=None
             Non-negative weight of each row as a forecast target (to weigh
             recent years more, say): a training window's loss is weighted by
@@ -99,7 +102,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         Forecasts (``predict``, ``forecast``) then start after these rows:
         the way to move the forecast origin day by day without the drift of
         refitting. ``X`` takes the same forms as in ``fit`` and must hold the
-        observed target values.
+        observed target values. Rows of an array or list (and of ``y``
+        without an index) are the steps right after the data already seen;
+        a DataFrame or Series is placed by its index, which must then start
+        at the next step exactly when the step is known (a frequency, or a
+        regular integer step) and skip none (missing observations cannot be
+        filled in here), or else after the data already seen.
 
         Returns
         -------
@@ -111,6 +119,20 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             raise ValueError("update needs the observed target values of its rows (no "
                              "NaN): give X with the target column, or y.")
         positions = self._positions(panel.keys)
+        if panel.indexed:
+            for pos, key, index in zip(positions, panel.keys, panel.index):
+                offsets = self._step_offsets(pos, index, key, "update")
+                if offsets is not None and not np.array_equal(offsets,
+                                                               np.arange(len(index))):
+                    missing = self._missing_steps(pos, offsets)
+                    raise ValueError(
+                        f"The new rows{_of_series(key)} skip {len(missing)} step(s) after "
+                        f"the data already seen (which ends at {self._origin(pos)[1]}), "
+                        f"e.g. {', '.join(map(str, missing[:3]))}: update needs every step "
+                        "observed, in order; fill the missing observations first.")
+        else:
+            panel.index = [self._continue_index(pos, len(r))
+                           for pos, r in zip(positions, panel.rows)]
         self._advance_origin(
             positions,
             [self._scale(t, p) for t, p in zip(panel.target, positions)],
@@ -119,21 +141,115 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return self
 
     def _advance_origin(self, positions, targets, covariates, indexes):
-        """Make the end of these scaled rows the point forecasts start from."""
+        """Make the end of these scaled rows the point forecasts start from.
+
+        The rows must already be checked to come after the data seen
+        (``_step_offsets``); ``_index_info`` of a series is None on a fit.
+        """
         L = self.lookback
         for pos, z, c, index in zip(positions, targets, covariates, indexes):
             info = self._index_info[pos]
-            if info is not None and info[0] != "position" and not index[0] > info[1]:
-                raise ValueError(f"The new rows start at {index[0]}, not after the end "
-                                 f"of the data already seen ({info[1]}).")
             self.tail_target_[pos] = np.concatenate([self.tail_target_[pos], z])[-L:]
             self.tail_covariates_[pos] = np.concatenate([self.tail_covariates_[pos], c])[-L:]
             new = _index_info(index)
-            if info is not None and len(index) < 3 and new[0] == info[0]:
-                new = (new[0], new[1], info[2])  # too short to infer a step: keep the old one
-            if new[0] == "position" and info is not None:
-                new = ("position", info[1] + len(index), 1)
+            if info is not None:
+                info = self._origin(pos)
+                if info[0] == "position":  # labels carry no time: count the rows
+                    new = ("position", info[1] + len(index), 1, False)
+                elif info[3]:  # checked to continue on the known step
+                    new = (new[0], new[1], info[2], True)
+                elif len(index) < 3:  # too short to infer a step: keep the old one
+                    new = (new[0], new[1], info[2], False)
             self._index_info[pos] = new
+
+    def _origin(self, pos):
+        """(kind, last value, step/freq, step known) of series ``pos``'s data seen.
+
+        Files saved before the fourth entry existed hold three: a frequency or
+        a PeriodIndex counts as known there, an integer step (not checked for
+        regularity then) does not.
+        """
+        info = tuple(self._index_info[pos])
+        if len(info) == 3:
+            info += (info[0] == "period" or (info[0] == "datetime" and info[2] is not None),)
+        return info
+
+    def _step_offsets(self, pos, index, key, action):
+        """Steps after the data seen of each of ``index``'s time stamps (0: the next
+        step), or None where the fitted index has no known step.
+
+        Raises a clear error for time stamps of another kind, not after the data
+        seen, or off the fitted time grid.
+        """
+        kind, last, step, known = self._origin(pos)
+        if kind == "position":
+            return None
+        where = _of_series(key)
+        new_kind = _index_info(index)[0]
+        if new_kind != kind:
+            raise ValueError(
+                f"The rows{where} are indexed by {_KIND_NAMES[new_kind]} (starting at "
+                f"{index[0]!r}), but the fitted data by {_KIND_NAMES[kind]} (ending at "
+                f"{last!r}); index them the same way, or pass an array, whose rows are "
+                "the steps after the fitted data.")
+        try:
+            after = bool(index[0] > last)
+        except (TypeError, ValueError) as exc:  # time zones, period frequencies
+            raise ValueError(f"The rows{where} start at {index[0]!r}, which cannot be "
+                             f"compared with the end of the fitted data ({last!r}): "
+                             f"{exc}") from None
+        hint = ""
+        if isinstance(index, pd.RangeIndex) and index.start == 0:
+            # pandas' default index, likely not meant as time stamps.
+            hint = (" (A Series or DataFrame is placed by its index, and this one has "
+                    "pandas' default RangeIndex from 0: pass the values as an array to "
+                    "read them as the steps right after the fitted data.)")
+        if not after and action == "update":
+            raise ValueError(f"The new rows{where} start at {index[0]}, not after the end "
+                             f"of the data already seen ({last}).{hint}")
+        if not after:
+            raise ValueError(
+                f"The rows to predict{where} start at {index[0]}, but the fitted data "
+                f"ends at {last}: predict forecasts the steps after the fitted "
+                f"data. Pass rows indexed after it, or move the origin with update().{hint}")
+        if not known:
+            return None
+        if kind == "number":
+            ahead = (np.asarray(index, dtype=np.float64) - last) / step
+            whole = np.round(ahead)
+            on_grid = np.isclose(ahead, whole, rtol=0, atol=1e-9)
+            offsets = whole.astype(np.int64) - 1
+        else:
+            try:
+                make = pd.date_range if kind == "datetime" else pd.period_range
+                grid = make(start=last, end=index[-1], freq=step)
+                offsets = grid.get_indexer(index) - 1
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"The rows{where} cannot be placed on the fitted time "
+                                 f"grid (step {step}, ending at {last!r}): {exc}") from None
+            on_grid = offsets >= 0
+        if not on_grid.all():
+            bad = index[np.flatnonzero(~on_grid)[0]]
+            raise ValueError(f"The rows{where} are off the fitted time grid: {bad!r} is "
+                             f"not a whole number of steps ({step}) after the end of the "
+                             f"fitted data ({last!r}).")
+        return offsets
+
+    def _missing_steps(self, pos, offsets):
+        """Time stamps of the steps between the data seen and ``offsets[-1]`` that
+        ``offsets`` skips."""
+        grid = self._continue_index(pos, int(offsets[-1]) + 1)
+        return grid[np.setdiff1d(np.arange(len(grid)), offsets)]
+
+    def _continue_index(self, pos, steps):
+        """Time stamps of ``steps`` rows without an index: the steps after the data seen."""
+        kind, _, step, _ = self._origin(pos)
+        if kind == "datetime" and step is None:
+            raise ValueError(
+                "X has no time index, so its rows would be the steps after the fitted "
+                "data, but the fitted DatetimeIndex has no frequency to continue it "
+                "with: pass a DataFrame or Series indexed by its time stamps.")
+        return self._future_index(pos, steps)
 
     def predict(self, X):
         """Forecast one value per row of ``X``, the steps after the fitted data.
@@ -142,6 +258,16 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         series gets its ``k+1``-step-ahead forecast from the end of the
         fitted data, chained on earlier forecasts beyond ``horizon``.
         Covariates of each row are used for that row's step.
+
+        Rows of an array are the steps right after the fitted data. A
+        DataFrame or Series is placed by its index, which must start after
+        the fitted data. When the fitted index has a known step (a
+        frequency, or a regular integer step), rows may leave steps out (a
+        gap after the fitted data, as ``TimeSeriesSplit(gap=...)`` leaves):
+        the forecast is rolled forward through the missing steps, so each
+        row gets its true many-steps-ahead forecast. A forecaster with
+        covariates cannot do that (their values at the missing steps are
+        unknown) and raises an error naming them.
 
         Returns
         -------
@@ -157,6 +283,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
         Steps beyond the first are chained on the median forecast, so their
         intervals describe the uncertainty of each step given that path.
+        Rows are placed in time as in ``predict``.
 
         Returns
         -------
@@ -183,7 +310,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         """
         check_is_fitted(self)
         steps = self.horizon if steps is None else steps
-        if not isinstance(steps, Integral) or steps < 1:
+        # bool is an Integral, but forecast(True) is a mistake, not one step.
+        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer; got {steps!r}.")
         if self.covariates_:
             raise ValueError(
@@ -266,9 +394,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     f"X is 1-D, read as the target series, but {name} was fitted with "
                     f"{len(self.covariates_)} covariate(s). Reshape your data to a 2-D "
                     "array (n_steps, n_covariates) of their values.")
-            if not isinstance(X, pd.Series):
+            if isinstance(X, pd.Series):
+                index = X.index
+            else:
                 X = pd.Series(np.asarray(X))
-            index, target_values = X.index, X.to_numpy()
+            target_values = X.to_numpy()
             covariates = np.zeros((len(X), 0))
             if fitting:
                 self.covariates_ = []
@@ -281,6 +411,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     raise ValueError(f"{name} needs X (a DataFrame, a Series, or covariates "
                                      "with y).")
                 X = np.zeros((len(y), 0))
+            if isinstance(y, pd.Series):
+                index = y.index  # X has no index of its own: y's is the time index
             if _ndim(X) != 2:
                 raise ValueError(
                     f"X has {_ndim(X)} dimension(s); give the target series as a 1-D "
@@ -316,20 +448,29 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                                  "a complete target series (fill or drop them first).")
         if not np.isfinite(covariates).all():
             raise ValueError("Covariates have NaN or infinite values.")
+        indexed = index is not None
         if index is None:
             index = pd.RangeIndex(len(covariates))
         if series_col is None:
             keys, rows = [None], [np.arange(len(covariates))]
+            indexes = [index]  # not index[rows], which drops a DatetimeIndex's freq
         else:
+            missing = pd.isna(series_col)
+            if missing.any():
+                raise ValueError(
+                    f"The series_id column {self.series_id!r} has missing values (in "
+                    f"{int(missing.sum())} row(s), e.g. at {index[np.argmax(missing)]!r}); "
+                    "every row needs the series it belongs to.")
             keys = list(pd.unique(series_col))
             rows = [np.flatnonzero(series_col == key) for key in keys]
-        for key, r in zip(keys, rows):
-            _check_time_order(index[r], key)
+            indexes = [_keep_freq(index[r], getattr(index, "freq", None)) for r in rows]
+        for key, sub in zip(keys, indexes):
+            _check_time_order(sub, key)
         return _Panel(keys=keys, rows=rows,
                       target=[None if target_values is None else target_values[r]
                               for r in rows],
                       covariates=[covariates[r] for r in rows],
-                      index=[index[r] for r in rows])
+                      index=indexes, indexed=indexed)
 
     # ---------------------------------------------------------------- training
     def _training_data(self, X, y, *, reset, seed, device, early_stopping,
@@ -414,7 +555,10 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def _fit_scaling(self, panel):
         self.series_ids_ = np.array(panel.keys, dtype=object)
-        self.quantiles_ = np.asarray(self.quantiles, dtype=np.float64)
+        try:
+            self.quantiles_ = np.asarray(self.quantiles, dtype=np.float64)
+        except (TypeError, ValueError):
+            self.quantiles_ = np.array([np.nan])  # not numbers: fails the check below
         if self.loss == "quantile" and (self.quantiles_.ndim != 1 or len(self.quantiles_) == 0
                                         or not ((self.quantiles_ > 0) & (self.quantiles_ < 1)).all()):
             raise ValueError("quantiles must be a non-empty list of numbers strictly between "
@@ -486,17 +630,26 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         check_is_fitted(self)
         panel = self._parse(X, None, fitting=False)
         positions = self._positions(panel.keys)
-        if isinstance(X, (pd.DataFrame, pd.Series)):
-            for pos, index in zip(positions, panel.index):
-                kind, last, _ = self._index_info[pos]
-                if kind != "position" and not index[0] > last:
-                    raise ValueError(
-                        f"The rows to predict start at {index[0]}, but the fitted data "
-                        f"ends at {last}: predict forecasts the steps after the fitted "
-                        "data. Pass rows indexed after it, or move the origin with update().")
-        covariates = [self._scale_covariates(c, p) for c, p in zip(panel.covariates, positions)]
-        scaled = self._rollout(positions, covariates, [len(r) for r in panel.rows])
-        return panel, [self._unscale(f, p) for f, p in zip(scaled, positions)]
+        offsets = []
+        for pos, key, rows, index in zip(positions, panel.keys, panel.rows, panel.index):
+            steps = self._step_offsets(pos, index, key, "predict") if panel.indexed else None
+            steps = np.arange(len(rows)) if steps is None else steps
+            if self.covariates_ and steps[-1] != len(rows) - 1:
+                missing = self._missing_steps(pos, steps)
+                raise ValueError(
+                    f"The rows to predict{_of_series(key)} skip {len(missing)} step(s) "
+                    f"after the fitted data (which ends at {self._origin(pos)[1]}), "
+                    f"e.g. {', '.join(map(str, missing[:3]))}; this forecaster uses covariates "
+                    f"{self.covariates_}, whose values at those steps are unknown, so it "
+                    "cannot forecast across them. Give rows for every step after the "
+                    "fitted data, or move the origin with update().")
+            offsets.append(steps)
+        # Without covariates a gap is rolled through; with them offsets are 0..n-1.
+        covariates = [self._scale_covariates(c, p) if self.covariates_
+                      else np.zeros((o[-1] + 1, 0))
+                      for c, p, o in zip(panel.covariates, positions, offsets)]
+        scaled = self._rollout(positions, covariates, [o[-1] + 1 for o in offsets])
+        return panel, [self._unscale(f[o], p) for f, p, o in zip(scaled, positions, offsets)]
 
     def _rollout(self, positions, covariates, steps):
         """Scaled forecasts of ``steps[i]`` steps for series ``positions[i]``.
@@ -548,7 +701,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return out
 
     def _future_index(self, pos, steps):
-        kind, last, step = self._index_info[pos]
+        kind, last, step, _ = self._origin(pos)
         if kind == "datetime":
             if step is None:
                 raise ValueError("The time index has no frequency that pandas can infer; "
@@ -604,17 +757,42 @@ def _infer_freq(index):
     return None if freq is None else pd.tseries.frequencies.to_offset(freq)
 
 
+_KIND_NAMES = {"datetime": "time stamps (DatetimeIndex)", "period": "periods (PeriodIndex)",
+               "number": "numbers", "position": "labels"}
+
+
+def _of_series(key):
+    return "" if key is None else f" of series {key!r}"
+
+
+def _keep_freq(index, freq):
+    """``index`` (a series' rows of a frame's index) with the frame's ``freq`` back,
+    where its time stamps are regular with it (integer indexing drops it)."""
+    if freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
+        return index
+    try:
+        return pd.DatetimeIndex(index, freq=freq)
+    except ValueError:  # this series skips steps: no freq
+        return index
+
+
 def _index_info(index):
-    """What forecast() needs to extend ``index``: (kind, last value, step/freq)."""
+    """What forecast() needs to extend ``index`` and predict/update to place rows
+    after it: (kind, last value, step/freq, whether that step is known to be
+    regular, so that a skipped step can be told)."""
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
-        return "datetime", index[-1], freq
+        freq = index.freq
+        if freq is None and len(index) >= 3:
+            freq = _infer_freq(index)
+        return "datetime", index[-1], freq, freq is not None
     if isinstance(index, pd.PeriodIndex):
-        return "period", index[-1], index.freq
+        return "period", index[-1], index.freq, True
     if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
         step = index[-1] - index[-2] if len(index) >= 2 else 1
-        return "number", index[-1], step
-    return "position", len(index) - 1, 1
+        diffs = np.diff(np.asarray(index, dtype=np.float64))
+        regular = len(diffs) > 0 and np.allclose(diffs, diffs[0], rtol=1e-9, atol=0)
+        return "number", index[-1], step, bool(regular)
+    return "position", len(index) - 1, 1, False
 
 
 _DOC = """{summary}

@@ -353,3 +353,124 @@ def test_bad_input_gets_clear_errors():
         fc.predict(df.drop(columns="x"))
     with pytest.raises(ValueError, match="'strategy' parameter"):
         LSTMForecaster(target="y", strategy="mimo", **FAST).fit(df)
+
+
+# ---------------------------------------------------------------- placing rows in time
+TINY = dict(hidden_size=4, max_epochs=2, random_state=0)
+DAILY = pd.Series(np.sin(np.arange(30) / 3), index=pd.date_range("2021-01-01", periods=30),
+                  name="y")
+
+
+def test_update_reads_rows_without_an_index_as_the_next_steps():
+    y = np.sin(np.arange(20) / 3)
+    fc = LSTMForecaster(lookback=3, **TINY).fit(y)
+    fc.update(np.array([5.0, 6.0]))
+    fc.update([7.0])
+    assert list(fc.forecast(2).index) == [23, 24]
+    # The (X, y) form: same window as updating with rows indexed after the fit.
+    xy = LSTMForecaster(lookback=3, **TINY).fit(np.ones((20, 2)), y)
+    indexed = clone(xy).fit(np.ones((20, 2)), y)
+    xy.update(np.ones((2, 2)), [5.0, 6.0])
+    indexed.update(np.ones((2, 2)), pd.Series([5.0, 6.0], index=[20, 21]))
+    np.testing.assert_array_equal(xy.tail_target_, indexed.tail_target_)
+    # After a DatetimeIndex fit, array rows continue the time index (as predict reads them).
+    dated = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
+    dated.update(np.array([5.0]))
+    assert dated.forecast(1).index[0] == pd.Timestamp("2021-02-01")
+    with pytest.raises(ValueError, match="indexed by numbers .* by time stamps"):
+        dated.update(pd.Series([5.0]))
+    irregular = pd.DatetimeIndex(["2000-01-01", "2000-01-02", "2000-01-05", "2000-01-09",
+                                  "2000-01-10", "2000-01-20", "2000-02-01"])
+    no_freq = LSTMForecaster(lookback=2, early_stopping=False, **TINY).fit(
+        pd.Series(np.arange(7.0), index=irregular))
+    with pytest.raises(ValueError, match="no frequency to continue"):
+        no_freq.update(np.array([5.0]))
+    # A pandas object is placed by its index, even the default one.
+    with pytest.raises(ValueError, match="default RangeIndex"):
+        fc.update(pd.Series([8.0]))
+
+
+def test_explicit_frequency_of_the_index_is_kept():
+    freq = pd.offsets.CustomBusinessDay(holidays=["2021-01-06", "2021-02-02"])
+    idx = pd.date_range("2021-01-01", periods=20, freq=freq)
+    fc = LSTMForecaster(target="y", lookback=3, **TINY).fit(
+        pd.DataFrame({"y": np.arange(20.0)}, index=idx))
+    expected = pd.date_range(idx[-1], periods=3, freq=freq)[1:]
+    assert list(fc.forecast(2).index) == list(expected)  # skips the 2 Feb holiday
+    # Each series of a panel keeps the frame's freq where its rows are regular with it.
+    idx = pd.date_range("2021-01-01", periods=40, freq=freq)
+    panel = pd.DataFrame({"id": ["a"] * 20 + ["b"] * 20, "y": np.arange(40.0)}, index=idx)
+    out = LSTMForecaster(target="y", series_id="id", lookback=3, **TINY).fit(panel).forecast(1)
+    assert out.index[1] == ("b", pd.date_range(idx[-1], periods=2, freq=freq)[1])
+
+
+@pytest.mark.parametrize("params", [dict(), dict(strategy="direct", horizon=2),
+                                    dict(loss="quantile")])
+def test_predict_rolls_the_forecast_through_a_gap(params):
+    fc = LSTMForecaster(lookback=3, **TINY, **params).fit(DAILY)   # ends 2021-01-30
+    march = pd.Series(0.0, index=pd.date_range("2021-03-01", periods=2))
+    # Mar 1 is 30 steps after Jan 30: the 30- and 31-step-ahead forecasts.
+    np.testing.assert_allclose(fc.predict(march), fc.forecast(31).to_numpy()[-2:])
+    assert fc.predict(march).index.equals(march.index)
+    if params.get("loss") == "quantile":
+        assert fc.predict_quantiles(march).shape == (2, 3)
+    ints = LSTMForecaster(lookback=3, **TINY, **params).fit(DAILY.reset_index(drop=True))
+    np.testing.assert_allclose(ints.predict(pd.Series(0.0, index=[35, 36])),
+                               ints.forecast(7).to_numpy()[-2:])
+
+
+def test_gaps_are_refused_where_they_cannot_be_filled():
+    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
+    with pytest.raises(ValueError, match=r"skip 121 step\(s\).*2021-01-31"):
+        fc.update(pd.Series([1.0], index=[pd.Timestamp("2021-06-01")]))
+    with pytest.raises(ValueError, match="off the fitted time grid"):
+        fc.predict(pd.Series([1.0], index=[pd.Timestamp("2021-02-01 12:00")]))
+    with_x = LSTMForecaster(target="y", lookback=3, **TINY).fit(DAILY.to_frame().assign(x=1.0))
+    with pytest.raises(ValueError, match=r"skip 3 step\(s\).*covariates \['x'\]"):
+        with_x.predict(pd.DataFrame({"x": [1.0]}, index=[pd.Timestamp("2021-02-03")]))
+    # Without a known step nothing can be told missing: rows are the next steps.
+    irregular = pd.DatetimeIndex(["2000-01-01", "2000-01-02", "2000-01-05", "2000-01-09",
+                                  "2000-01-10", "2000-01-20", "2000-02-01"])
+    no_freq = LSTMForecaster(lookback=2, early_stopping=False, **TINY).fit(
+        pd.Series(np.arange(7.0), index=irregular))
+    later = pd.Series(0.0, index=pd.DatetimeIndex(["2001-01-01", "2001-03-01"]))
+    np.testing.assert_array_equal(no_freq.predict(later), no_freq.predict(np.zeros(2)))
+
+
+def test_cross_validation_with_a_gap_scores_forecasts_that_far_ahead():
+    from sklearn.metrics import r2_score
+
+    series = pd.Series(np.sin(np.arange(60) / 3), index=pd.date_range("2021-01-01", periods=60))
+    cv = TimeSeriesSplit(n_splits=3, gap=5)
+    fc = LSTMForecaster(lookback=3, **TINY)
+    expected = []
+    for train, test in cv.split(series):
+        forecast = clone(fc).fit(series.iloc[train]).forecast(5 + len(test))
+        expected.append(r2_score(series.iloc[test], forecast.to_numpy()[5:]))
+    np.testing.assert_allclose(cross_val_score(fc, series, cv=cv), expected, rtol=1e-6)
+
+
+def test_missing_series_id_is_a_clear_error():
+    panel = pd.DataFrame({"id": ["a"] * 10 + [np.nan] + ["b"] * 10, "y": np.arange(21.0)})
+    with pytest.raises(ValueError, match="series_id column 'id' has missing values"):
+        LSTMForecaster(target="y", series_id="id", lookback=3, **TINY).fit(panel)
+
+
+@pytest.mark.parametrize("steps", [True, False])
+def test_forecast_rejects_bool_steps(steps):
+    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
+    with pytest.raises(ValueError, match=f"steps must be a positive integer; got {steps}"):
+        fc.forecast(steps)
+
+
+def test_non_numeric_quantiles_get_the_quantiles_error():
+    with pytest.raises(ValueError, match=r"numbers strictly between 0 and 1; got \['a'\]"):
+        LSTMForecaster(loss="quantile", quantiles=["a"], lookback=3, **TINY).fit(DAILY)
+
+
+def test_y_index_is_the_time_index_when_x_has_none():
+    expected = pd.date_range("2021-01-31", periods=2)
+    fc = LSTMForecaster(lookback=3, **TINY).fit(None, DAILY)
+    assert fc.forecast(2).index.equals(expected)
+    fc = LSTMForecaster(lookback=3, **TINY).fit(np.zeros((30, 0)), DAILY)
+    assert fc.forecast(2).index.equals(expected)

@@ -80,7 +80,9 @@ def test_forecaster_predict_future_rows_from_threads(caller_threads):
     frame = pd.DataFrame({"y": np.sin(t / 4) + 0.1 * np.cos(t), "c": np.cos(t)})
     model = LSTMForecaster(target="y", lookback=6, **FAST).fit(frame.iloc[:60])
     future = frame.iloc[60:][["c"]]
-    inputs = [future.iloc[s] for s in _slices(len(future), sizes=(1, 3, 8, 20))]
+    # Arrays: each slice's rows are the steps right after the fitted data (a frame
+    # would be placed by its index, and a slice starting later is a gap).
+    inputs = [future.iloc[s].to_numpy() for s in _slices(len(future), sizes=(1, 3, 8, 20))]
     _check_concurrent(model.predict, inputs, caller_threads)
     univariate = LSTMForecaster(lookback=6, **FAST).fit(frame["y"].iloc[:60])
     _check_concurrent(univariate.forecast, [1, 2, 5, 13], caller_threads)
