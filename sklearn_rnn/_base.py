@@ -33,6 +33,15 @@ from .utils import (check_sample_weight, check_sequences, draw_seed, python_scal
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
 
+#: What a warm start (``warm_start=True``, ``partial_fit``) may change: how training
+#: goes on. Every other parameter defines the network, its inputs or its targets,
+#: and must stay as it was when the network was built.
+TRAINING_PARAMETERS = frozenset({
+    "max_epochs", "batch_size", "lr", "optimizer", "weight_decay", "clip_grad_norm",
+    "early_stopping", "validation_fraction", "patience", "tol", "warm_start",
+    "random_state", "device", "n_threads", "verbose", "checkpoint_dir", "fast_path",
+    "class_weight"})
+
 
 class Checkpoint(Callback):
     """Save the whole estimator after every epoch to ``checkpoint_dir``.
@@ -74,6 +83,14 @@ def store_parameters(estimator, arguments):
     for name, value in arguments.items():
         if name not in ("self", "__class__"):
             setattr(estimator, name, value)
+
+
+def _same(a, b):
+    """Parameter values equal (arrays and tuples of numbers included)."""
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except (TypeError, ValueError):
+        return a is b
 
 
 def _silent(*args):
@@ -135,6 +152,13 @@ class BaseNetEstimator(BaseEstimator):
     def _fit(self, X, y, *, incremental, **kwargs):
         self._validate_params()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        if reset:
+            # A new network: until it exists the estimator is unfitted, so a fit
+            # that fails on its data leaves no stale network behind scalings,
+            # classes or feature counts of the new data.
+            self.__dict__.pop("net_", None)
+        else:
+            self._check_structure(incremental)
         device = resolve_device(self.device) if reset else torch.device(self.net_.device)
         seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
@@ -150,12 +174,14 @@ class BaseNetEstimator(BaseEstimator):
                 verbose=self.verbose)
             if reset:
                 self.net_ = self._make_engine(device, settings)
+                self._built_with = self._structure()
             else:
                 # Plain attributes: skorch's set_params would re-initialise the
                 # module for some of these and lose the trained weights.
                 for name, value in settings.items():
                     setattr(self.net_, name, value)
                 self.net_.initialize_callbacks()
+                self._continue_optimizer()
             self.net_.fast_path = self._engine_fast_path(device)
             try:
                 self.net_.partial_fit(train)
@@ -169,6 +195,48 @@ class BaseNetEstimator(BaseEstimator):
         self.n_iter_ = len(self.net_.history)
         self.history_ = self._epoch_history()
         return self
+
+    #: The parameters a warm start may change (see TRAINING_PARAMETERS).
+    _training_parameters = TRAINING_PARAMETERS
+
+    def _structure(self):
+        """The parameters that define the network, its inputs and its targets."""
+        return {k: v for k, v in self.get_params(deep=False).items()
+                if k not in self._training_parameters}
+
+    def _check_structure(self, incremental):
+        """A warm start trains the fitted network on: refuse parameters changed
+        since it was built (they would be silently ignored)."""
+        built = getattr(self, "_built_with", None)
+        if built is None:  # fitted by an older version: nothing recorded
+            return
+        now = self._structure()
+        changed = [k for k in now if k in built and not _same(now[k], built[k])]
+        if changed:
+            how = "partial_fit" if incremental else "warm_start=True"
+            raise ValueError(
+                f"{how} trains the fitted network on, but it was built with "
+                + ", ".join(f"{k}={built[k]!r}" for k in changed) + "; now "
+                + ", ".join(f"{k}={now[k]!r}" for k in changed) + ". These define the "
+                "network, its inputs or its targets: set them back, or fit with "
+                "warm_start=False for a new network.")
+
+    def _continue_optimizer(self):
+        """Carry ``lr``, ``weight_decay`` and ``optimizer`` over to a warm start:
+        a new optimizer (fresh moments) when its kind changed, else the new
+        settings in its parameter groups (moments kept)."""
+        net, kind = self.net_, OPTIMIZERS[self.optimizer]
+        net.lr, net.optimizer__weight_decay = self.lr, self.weight_decay
+        if type(net.optimizer_) is kind:
+            for group in net.optimizer_.param_groups:
+                group["lr"], group["weight_decay"] = self.lr, self.weight_decay
+            return
+        net.optimizer = kind
+        if self.optimizer == "sgd":
+            net.optimizer__momentum = 0.9
+        else:
+            net.__dict__.pop("optimizer__momentum", None)
+        net.initialize_optimizer()
 
     def _engine_fast_path(self, device):
         """How the engine runs training epochs: "capture" (CUDA graphs) on a GPU

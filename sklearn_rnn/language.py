@@ -184,6 +184,9 @@ class RNNLanguageModel(BaseNetEstimator):
     True
     """
 
+    # The window length is how training reads the text, not part of the network.
+    _training_parameters = BaseNetEstimator._training_parameters | {"sequence_length"}
+
     _parameter_constraints = {
         **{k: v for k, v in BaseNetEstimator._parameter_constraints.items()
            if k not in ("bidirectional", "pooling", "scale_inputs")},

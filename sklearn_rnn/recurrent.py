@@ -253,6 +253,9 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 "
                                  f"classes; got 1 class: {self.classes_[0]!r}.")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={list(classes)!r} is not the same as in the first "
+                             f"fit: {self.classes_.tolist()}.")
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
             raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import sparse
 from sklearn.metrics import accuracy_score
 
 import sklearn_rnn
@@ -158,10 +159,12 @@ FIT_CASES = [
     ("zero_timesteps_3d", np.empty((N, 0, 2)), None, r"at least one time step"),
     ("zero_features_3d", np.empty((N, T, 0)), None, r"one feature"),
     ("1d", X[:, 0], None, r"Expected 2D array, got 1D array"),
-    ("4d", X.reshape(N, 3, 2, 1), None, r"dim 4"),
+    ("4d", X.reshape(N, 3, 2, 1), None, r"X has 4 dimensions \(shape \(20, 3, 2, 1\)\)"),
     ("ragged_with_length_0", _ragged(5, 3, 0, 4), None, r"X\[2\] is a sequence of length 0"),
     ("ragged_mixed_features", _ragged_mixed_features(), None,
      r"X\[3\] has 3 features per time step but X\[0\] has 2"),
+    ("ragged_sparse_items", [sparse.csr_matrix(np.ones((3, 2)))] * N, None,
+     r"X\[0\] is a sparse matrix"),
     ("ragged_3d_item", [np.zeros((3, 2, 2))] + _ragged(4, 5)[1:], None, r"dim 3, while dim <= 2"),
     ("string", _with("abc"), None, r"could not convert string to float: 'abc'"),
     ("emoji", _with("\N{GRINNING FACE}"), None, r"could not convert string to float"),
@@ -201,7 +204,7 @@ PREDICT_CASES = [
     ("empty_array", np.empty((0, T)), r"0 sample\(s\)"),
     ("empty_list", [], r"X is empty"),
     ("1d", X[0], r"Expected 2D array, got 1D array"),
-    ("4d", X.reshape(N, 3, 2, 1), r"dim 4"),
+    ("4d", X.reshape(N, 3, 2, 1), r"X has 4 dimensions \(shape \(20, 3, 2, 1\)\)"),
     ("wrong_n_columns", X[:, :4], r"X has 4 features, but \w+ is expecting 6 features"),
     ("wrong_step_features_3d", np.zeros((N, T, 2)),
      r"X has 2 feature\(s\) per time step, but \w+ was fitted with 1"),
@@ -239,6 +242,9 @@ def test_classifier_rejects_bad_targets(Est):
     model = _fitted(Est)
     _raises(lambda: model.partial_fit(X, np.where(Y_REG > 0, "up", "sideways")),
             r"labels \['sideways'\] not among the classes")
+    _raises(lambda: model.partial_fit(X, Y_CLF, classes=["down", "up", "sideways"]),
+            r"classes=\['down', 'up', 'sideways'\] is not the same as in the first fit")
+    Est(**FAST).fit(X, Y_CLF).partial_fit(X, Y_CLF, classes=["up", "down"])  # the same: fine
 
 
 SAMPLE_WEIGHT_CASES = [

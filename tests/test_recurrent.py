@@ -363,6 +363,46 @@ def test_sample_weight_through_pipeline_grid_search_and_partial_fit():
     assert boosted.fit(X, y).score(X, y) > 0.5
 
 
+def test_warm_start_carries_optimizer_settings_and_refuses_a_new_architecture():
+    X, y = sine_windows(n=64)
+    model = GRURegressor(**FAST, warm_start=True, early_stopping=False).fit(X, y)
+    weights = model.net_.module_.rnn.weight_hh_l0.detach().clone()
+    model.set_params(lr=0.05, weight_decay=0.01).fit(X, y)
+    group = model.net_.optimizer_.param_groups[0]
+    assert (type(model.net_.optimizer_), group["lr"], group["weight_decay"]) == (
+        torch.optim.Adam, 0.05, 0.01)
+    model.set_params(optimizer="sgd").fit(X, y)
+    assert isinstance(model.net_.optimizer_, torch.optim.SGD)
+    assert model.net_.optimizer_.param_groups[0]["momentum"] == 0.9
+    assert model.n_iter_ == 3 * FAST["max_epochs"]
+    assert not torch.equal(model.net_.module_.rnn.weight_hh_l0, weights)  # trained on
+    model.set_params(hidden_size=16, pooling="last")
+    with pytest.raises(ValueError, match=r"warm_start=True trains the fitted network on, but "
+                       r"it was built with hidden_size=8, pooling='max'; now hidden_size=16, "
+                       r"pooling='last'"):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit trains the fitted network on"):
+        model.partial_fit(X, y)
+    assert model.set_params(warm_start=False).fit(X, y).net_.module_.rnn.hidden_size == 16
+
+
+def test_a_failed_refit_leaves_the_estimator_unfitted():
+    """Not a stale network behind the new data's feature count or classes."""
+    X, y = sine_windows(n=64)
+    X3 = np.repeat(X[:, :, None], 2, axis=2)
+    model = GRURegressor(**FAST).fit(X3, y)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        model.fit(X, np.r_[y[:-1], np.nan])
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    Xc, yc = two_kinds(n=40)
+    clf = GRUClassifier(**FAST).fit(Xc, yc)
+    with pytest.raises(ValueError, match="could not set aside"):
+        clf.set_params(validation_fraction=0.99).fit(Xc, np.array(list("wxyz") * 10))
+    with pytest.raises(NotFittedError):
+        clf.predict(Xc)
+
+
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("X, match", [
     (np.full((10, 5), np.nan), "NaN"),

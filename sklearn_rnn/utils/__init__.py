@@ -5,5 +5,5 @@ from ._torch import (draw_seed, python_scalars, resolve_device, robust_mean, rob
 from ._validation import SequenceBatch, check_sample_weight, check_sequences, unit_mean_weights
 
 __all__ = ["SequenceBatch", "check_sample_weight", "check_sequences", "draw_seed",
-           "python_scalars", "resolve_device", "robust_mean", "robust_std", "torch_session", "torch_threads",
-           "unit_mean_weights"]
+           "python_scalars", "resolve_device", "robust_mean", "robust_std", "torch_session",
+           "torch_threads", "unit_mean_weights"]

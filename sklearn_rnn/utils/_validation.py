@@ -20,6 +20,7 @@ as scikit-learn reads it.
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 
@@ -90,6 +91,16 @@ def check_sequences(estimator, X, *, reset):
     name = type(estimator).__name__
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError(f"X is empty: {name} needs at least one sequence.")
+    if isinstance(X, (list, tuple)):
+        sparse = next((i for i, s in enumerate(X) if issparse(s)), None)
+        if sparse is not None:
+            raise TypeError(f"X[{sparse}] is a sparse matrix; {name} needs dense "
+                            "sequences (call .toarray() on each).")
+    if getattr(X, "ndim", 0) > 3:
+        raise ValueError(
+            f"X has {X.ndim} dimensions (shape {X.shape}); {name} takes a 2-D "
+            "(n_samples, n_timesteps), a 3-D (n_samples, n_timesteps, n_features) "
+            "array or a list of sequences.")
     if _is_sequence_list(X):
         form, batch = "sequence", _sequences_from_list(X)
     elif getattr(X, "ndim", None) == 3:
