@@ -50,7 +50,9 @@ class Checkpoint(Callback):
     :func:`sklearn_rnn.save` (replaced atomically, so an interruption never
     leaves a half-written file). ``sklearn_rnn.load`` gives back a fitted
     estimator; ``set_params(warm_start=True).fit(...)`` resumes training from
-    those weights (the optimizer's moments start afresh).
+    those weights (the optimizer's moments start afresh). It holds the latest
+    epoch: after early stopping has put the best epoch's weights back, the
+    estimator ``fit`` returns is the best one, the checkpoint the last one.
     """
 
     def __init__(self, estimator):
@@ -151,6 +153,7 @@ class BaseNetEstimator(BaseEstimator):
     # --------------------------------------------------------------- template
     def _fit(self, X, y, *, incremental, **kwargs):
         self._validate_params()
+        self._check_checkpoint_dir()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
         if reset:
             # A new network: until it exists the estimator is unfitted, so a fit
@@ -188,9 +191,19 @@ class BaseNetEstimator(BaseEstimator):
             except NonFiniteLoss as exc:
                 self._recover(f"Training stopped: {exc} (not a finite number).",
                               first=self.net_.good_epochs_ == 0)
+            except BaseException:
+                # Anything else (out of memory, a failing callback): no half-trained
+                # network stays behind a fit from scratch; a warm start keeps its
+                # last completed epoch.
+                self._abandon_fit(reset)
+                raise
             if self.net_.interrupted_:
-                self._recover("Training was interrupted (KeyboardInterrupt).",
-                              first=self.net_.good_epochs_ == 0)
+                if self.net_.good_epochs_ == 0:
+                    del self.net_
+                    raise KeyboardInterrupt(
+                        f"{type(self).__name__}.fit was interrupted before an epoch "
+                        "completed; the estimator is left unfitted.")
+                self._recover("Training was interrupted (KeyboardInterrupt).", first=False)
             self.net_.release_training_data()
         self.n_iter_ = len(self.net_.history)
         self.history_ = self._epoch_history()
@@ -266,6 +279,32 @@ class BaseNetEstimator(BaseEstimator):
     def __sklearn_is_fitted__(self):
         # The network is what predictions need; a fit that failed removes it.
         return hasattr(self, "net_")
+
+    def _abandon_fit(self, reset):
+        """After an unexpected error in training: unfitted if the network was new,
+        else back at the last completed epoch (weights, history, ``n_iter_``)."""
+        if reset:
+            self.__dict__.pop("net_", None)
+            return
+        if getattr(self.net_, "good_state_", None) is not None:
+            self.net_.restore_last_good_epoch()
+        self.net_.release_training_data()
+        self.n_iter_ = len(self.net_.history)
+        self.history_ = self._epoch_history()
+
+    def _check_checkpoint_dir(self):
+        """Make ``checkpoint_dir`` (if set) before training, so that a path that
+        cannot be a writable directory fails at once, not after the first epoch."""
+        if self.checkpoint_dir is None:
+            return
+        directory = Path(self.checkpoint_dir)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} cannot be used as a "
+                             f"directory: {exc}") from None
+        if not os.access(directory, os.W_OK):
+            raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} is not writable.")
 
     def _recover(self, what, *, first):
         """After a failed or interrupted epoch: keep the last completed one, say so."""
@@ -404,7 +443,8 @@ class BaseSequenceEstimator(BaseNetEstimator):
             raise ValueError(
                 f"early_stopping=True could not set aside validation_fraction="
                 f"{self.validation_fraction} of n_samples={len(batch)} ({exc}). Use "
-                "more samples, a larger validation_fraction, or early_stopping=False."
+                "more samples, a validation_fraction that leaves samples for both "
+                "training and validation, or early_stopping=False."
             ) from None
         return tuple((batch.take(idx), y_enc[idx],
                       unit_mean_weights(None if weight is None else weight[idx]))

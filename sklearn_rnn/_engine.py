@@ -7,8 +7,10 @@ training device once and each batch is one ``index_select`` (shuffled) or a
 view (in order).
 """
 
+import copy
 import math
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
@@ -94,13 +96,44 @@ class StopTraining(KeyboardInterrupt):
 
 
 class EarlyStop(EarlyStopping):
-    """skorch's EarlyStopping, raising :class:`StopTraining` when it stops."""
+    """skorch's EarlyStopping with scikit-learn's MLP semantics, raising
+    :class:`StopTraining` when it stops.
+
+    ``threshold`` (the estimators' ``tol``) only decides what counts as
+    progress for ``patience``: an epoch that does not beat the best score so
+    far by ``threshold`` is a miss. The weights kept (``load_best``) are those
+    of the best epoch, however small its lead (skorch keeps only epochs that
+    beat the threshold, so a later, better epoch could be thrown away).
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.best_score_ = np.inf if self.lower_is_better else -np.inf
 
     def on_epoch_end(self, net, **kwargs):
-        try:
-            super().on_epoch_end(net, **kwargs)
-        except KeyboardInterrupt:
-            raise StopTraining from None
+        score = net.history[-1, self.monitor]
+        best = self.best_score_
+        if score < best if self.lower_is_better else score > best:
+            self.best_score_, self.best_epoch_ = score, net.history[-1, "epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        tol = self.threshold * (abs(best) if self.threshold_mode == "rel" else 1.0)
+        progressed = score < best - tol if self.lower_is_better else score > best + tol
+        self.misses_ = 0 if progressed or not math.isfinite(best) else self.misses_ + 1
+        if self.misses_ == self.patience:
+            if net.verbose:
+                # skorch prints an epoch's row after every other callback: this
+                # one stops before that, so print it here.
+                dict(net.callbacks_).get("print_log", _Nothing).on_epoch_end(net)
+                self._sink(f"Stopping since {self.monitor} has not improved in the last "
+                           f"{self.patience} epochs.", verbose=net.verbose)
+            raise StopTraining
+
+
+class _Nothing:
+    @staticmethod
+    def on_epoch_end(net):
+        pass
 
 
 def _copy_state(module):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .utils import check_sequences, torch_threads
 
@@ -33,8 +33,13 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     flow : DataFrame
         Columns ``steps_back`` (0 = the last step) and ``grad_norm``.
     """
+    if not hasattr(estimator, "_encode_target") or not hasattr(estimator, "_dataset"):
+        raise TypeError(f"gradient_flow takes a sequence regressor or classifier (an "
+                        f"RNN or TDNN estimator); got {type(estimator).__name__}.")
     check_is_fitted(estimator)
     batch = check_sequences(estimator, X, reset=False)
+    if y is not None:
+        check_consistent_length(batch.x, y)
     n = min(len(batch), max_samples)
     batch = batch.take(slice(0, n))
     net = estimator.net_

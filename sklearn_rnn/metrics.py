@@ -1,7 +1,9 @@
 """Forecast skill against the naive forecasts that keep forecasting demos honest."""
 
+from numbers import Integral
+
 import numpy as np
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 
 def naive_forecast(y_train, steps, *, seasonality=1):
@@ -26,11 +28,26 @@ def naive_forecast(y_train, steps, *, seasonality=1):
     >>> naive_forecast([1, 2, 3, 4], 3, seasonality=2)
     array([3., 4., 3.])
     """
-    y_train = column_or_1d(y_train).astype(np.float64)
-    if seasonality < 1 or len(y_train) < seasonality:
+    y_train = _series(y_train, "y_train")
+    _check_count(steps, "steps")
+    _check_count(seasonality, "seasonality")
+    if len(y_train) < seasonality:
         raise ValueError(f"seasonality={seasonality} needs 1 <= seasonality <= "
                          f"len(y_train)={len(y_train)}.")
     return np.resize(y_train[-seasonality:], steps)
+
+
+def _series(values, name):
+    """A finite, non-empty 1-D float64 array named ``name`` in errors."""
+    values = check_array(values, ensure_2d=False, dtype=np.float64, input_name=name)
+    if values.ndim != 1:
+        values = column_or_1d(values)
+    return values
+
+
+def _check_count(value, name):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
 
 
 def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
@@ -55,15 +72,18 @@ def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
     >>> mean_absolute_scaled_error([5, 6], [5, 5], y_train=[1, 2, 3, 4])
     0.5
     """
-    y_true, y_pred = column_or_1d(y_true), column_or_1d(y_pred)
+    y_true, y_pred = _series(y_true, "y_true"), _series(y_pred, "y_pred")
     check_consistent_length(y_true, y_pred)
-    y_train = column_or_1d(y_train).astype(np.float64)
+    y_train = _series(y_train, "y_train")
+    _check_count(seasonality, "seasonality")
     if len(y_train) <= seasonality:
         raise ValueError(f"y_train needs more than seasonality={seasonality} values.")
     scale = np.mean(np.abs(y_train[seasonality:] - y_train[:-seasonality]))
     if scale == 0:
-        raise ValueError("The naive forecast is exact on y_train (a constant series), so "
-                         "MASE is undefined.")
+        what = ("a constant series" if seasonality == 1
+                else f"a series that repeats every {seasonality} steps")
+        raise ValueError(f"The naive forecast is exact on y_train ({what}), so MASE is "
+                         "undefined.")
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
 
 

@@ -53,6 +53,16 @@ def test_gradient_flow_aligns_ragged_sequences_at_their_ends():
     assert (flow["grad_norm"] > 0).all()
 
 
+def test_gradient_flow_rejects_what_it_cannot_measure():
+    X = np.random.default_rng(0).normal(size=(20, 6))
+    model = ElmanRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X, X.sum(axis=1))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        gradient_flow(model, X, X.sum(axis=1)[:-1])
+    forecaster = LSTMForecaster(hidden_size=4, lookback=3, max_epochs=1).fit(X[:, 0])
+    with pytest.raises(TypeError, match="a sequence regressor or classifier.*LSTMForecaster"):
+        gradient_flow(forecaster, X)
+
+
 def test_plot_gradient_flow(tmp_path):
     import matplotlib
 

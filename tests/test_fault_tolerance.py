@@ -100,3 +100,68 @@ def test_early_stopping_keeps_the_best_epoch_and_is_no_interruption():
     # The same fit run to the best epoch ends with the same weights.
     again = ElmanRegressor(**{**params, "max_epochs": best}).fit(X, Y)
     np.testing.assert_array_equal(model.predict(X), again.predict(X))
+
+
+def test_interrupt_in_the_first_epoch_stays_an_interrupt(fail_in_epoch):
+    """Ctrl-C is not a failed fit: GridSearchCV would swallow a ValueError and go on."""
+    fail_in_epoch(1, "interrupt")
+    model = ElmanRegressor(**PARAMS)
+    with pytest.raises(KeyboardInterrupt, match="interrupted before an epoch completed"):
+        model.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+def test_an_unexpected_error_in_training_leaves_no_half_trained_network(monkeypatch):
+    original = BatchSlicer.__iter__
+    state = {"passes": 0, "fail_at": 3}
+
+    def failing(self):
+        if self.shuffle:
+            state["passes"] += 1
+            if state["passes"] == state["fail_at"]:
+                raise RuntimeError("CUDA out of memory (simulated)")
+        yield from original(self)
+    monkeypatch.setattr(BatchSlicer, "__iter__", failing)
+    model = ElmanRegressor(**PARAMS)
+    with pytest.raises(RuntimeError, match="simulated"):
+        model.fit(X, Y)                                 # a fit from scratch: unfitted
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    state.update(passes=0, fail_at=99)
+    model.set_params(warm_start=True).fit(X, Y)
+    state.update(passes=0, fail_at=3)
+    with pytest.raises(RuntimeError, match="simulated"):
+        model.fit(X, Y)                                 # a warm start: its last epoch
+    assert model.n_iter_ == len(model.history_) == PARAMS["max_epochs"] + 2
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_checkpoint_dir_that_cannot_be_a_directory_fails_before_training(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    model = ElmanRegressor(checkpoint_dir=str(blocker), **PARAMS)
+    with pytest.raises(ValueError, match="checkpoint_dir=.*a_file.* cannot be used as a "
+                                         "directory"):
+        model.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+def test_early_stopping_keeps_the_best_epoch_even_when_it_gains_less_than_tol():
+    """As scikit-learn's MLP: tol decides patience, not which weights are kept."""
+    params = dict(hidden_size=8, max_epochs=3, patience=2, random_state=0)
+    model = ElmanRegressor(**params, tol=100.0).fit(X, Y)   # every gain is below tol
+    losses = model.history_[:, "valid_loss"]
+    assert model.n_iter_ == 3 and np.argmin(losses) == 2    # stopped, best = last
+    full = ElmanRegressor(**{**params, "tol": 0.0, "patience": 99}).fit(X, Y)
+    np.testing.assert_array_equal(model.predict(X), full.predict(X))
+
+
+def test_verbose_prints_the_epoch_that_stops_training(capsys):
+    model = ElmanRegressor(hidden_size=8, max_epochs=50, patience=2, tol=100.0,
+                           random_state=0, verbose=1).fit(X, Y)
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == model.n_iter_ == 3
+    assert "Stopping since valid_loss has not improved in the last 2 epochs" in out

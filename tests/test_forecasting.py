@@ -318,6 +318,24 @@ def test_metrics_against_hand_computed_values():
         mean_absolute_scaled_error([1], [1], y_train=[2, 2, 2])
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda: mean_absolute_scaled_error([5], [4], y_train=[1, 2, 3], seasonality=-1),
+     r"seasonality must be a positive integer; got -1"),
+    (lambda: mean_absolute_scaled_error([5], [4], y_train=[1, 2, 3], seasonality=0),
+     r"seasonality must be a positive integer; got 0"),
+    (lambda: mean_absolute_scaled_error([5], [4], y_train=[1, np.nan, 3]),
+     r"Input y_train contains NaN"),
+    (lambda: mean_absolute_scaled_error([], [], y_train=[1, 2, 3]), r"0 sample\(s\)"),
+    (lambda: mean_absolute_scaled_error([5], [4], y_train=[1, 2, 1, 2], seasonality=2),
+     r"a series that repeats every 2 steps"),
+    (lambda: naive_forecast([1, 2, 3], -1), r"steps must be a positive integer; got -1"),
+    (lambda: naive_forecast([1, 2, 3], 2.5), r"steps must be a positive integer; got 2.5"),
+])
+def test_metrics_reject_bad_input_clearly(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
 # ---------------------------------------------------------------- windows
 def test_window_dataset_matches_explicit_windows():
     series = torch.arange(40, dtype=torch.float32).reshape(20, 2)
