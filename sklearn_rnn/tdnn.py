@@ -21,6 +21,10 @@ from .utils import python_scalars
 # --------------------------------------------------------------------------------------
 # Estimators
 # --------------------------------------------------------------------------------------
+#: The largest delay a TDNN layer may have (each batch is padded by it).
+MAX_DELAY = 10_000
+
+
 def _check_context(context, owner):
     """``context`` as a tuple of sorted tuples of int, or a ValueError naming it."""
     expected = ("a non-empty tuple or list of layers, each a non-empty tuple or list of "
@@ -37,6 +41,9 @@ def _check_context(context, owner):
             problem = "holds a value that is not an integer"
         elif len(set(delays)) != len(delays):
             problem = "repeats a delay"
+        elif max(abs(int(d)) for d in delays) > MAX_DELAY:
+            # Every batch is padded by the largest delay: 10**12 asked torch for 64 TB.
+            problem = f"reaches further than {MAX_DELAY:,} steps"
         if problem:
             raise ValueError(f"The 'context' parameter of {owner} must be "
                              f"{expected}; layer {i} ({delays!r}) {problem}.")
@@ -72,6 +79,11 @@ class _TDNNParameters(BaseSequenceEstimator):
         super()._validate_params()
         _check_context(self.context, type(self).__name__)
 
+    def _structure(self):
+        # Delays in any order build the same layers.
+        return {**super()._structure(),
+                "context": _check_context(self.context, type(self).__name__)}
+
     def _build_module(self):
         return TDNNNet(self._n_step_features, self._output_size(),
                        context=_check_context(self.context, type(self).__name__),
@@ -88,7 +100,8 @@ _TDNN_PARAMETERS = """
         The delays of each layer, one tuple per layer (``len(context)``
         layers): output step ``t`` of a layer reads its input at steps
         ``t + d`` for each delay ``d``; steps past either end read zeros.
-        Negative delays look back, positive ones ahead. The default (from
+        Negative delays look back, positive ones ahead; at most 10,000 steps
+        either way (every batch is padded by the largest). The default (from
         Kaldi/Peddinti's TDNN) sees 7 steps on each side.
     hidden_size : int, default=64
         Channels of each layer.

@@ -2,6 +2,7 @@
 
 import re
 import time
+from collections.abc import Iterable, Iterator
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from . import _word2vec
 from ._base import store_parameters
@@ -160,9 +161,15 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 raise ValueError(f"Document {i} is bytes that are not valid UTF-8 ({exc}); "
                                  "decode it with the right encoding first.") from None
         if isinstance(doc, str):
-            if self.tokenizer is not None:
-                return list(self.tokenizer(doc))
-            return _TOKEN.findall(doc.lower() if self.lowercase else doc)
+            if self.tokenizer is None:
+                return _TOKEN.findall(doc.lower() if self.lowercase else doc)
+            tokens = self.tokenizer(doc)
+            if not isinstance(tokens, (str, bytes)) and isinstance(tokens, Iterable):
+                tokens = list(tokens)
+                if all(isinstance(t, str) for t in tokens):
+                    return tokens
+            raise TypeError(f"tokenizer must return a list of string tokens; for "
+                            f"document {i} it returned {tokens!r:.60}.")
         if isinstance(doc, (list, tuple)) and all(isinstance(t, str) for t in doc):
             return doc
         raise TypeError(f"Document {i} is {type(doc).__name__} {doc!r:.40}; expected a "
@@ -218,6 +225,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self
         """
         self._validate_params()
+        _check_feature_names(self, X, reset=True)
         started = time.perf_counter()
         lookup, raw_ids, doc_ptr = self._scan(X)
         counts = np.bincount(raw_ids, minlength=len(lookup))
@@ -335,6 +343,21 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return self.fast_path and device.type == "cuda"
 
     # ------------------------------------------------------------ transform
+    def fit_transform(self, X, y=None):
+        """Fit on the documents of ``X``, then transform them.
+
+        Both passes need the documents, so a one-shot iterator (a generator,
+        an open file) is read into a list first; a re-iterable corpus is read
+        twice, not held.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_documents, vector_size)
+        """
+        if isinstance(X, Iterator):
+            X = list(X)
+        return self.fit(X, y).transform(X)
+
     def transform(self, X):
         """One row per document: the aggregate of its known words' vectors.
 
@@ -343,6 +366,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         X_new : ndarray of shape (n_documents, vector_size)
         """
         check_is_fitted(self)
+        if isinstance(X, pd.DataFrame):
+            _check_feature_names(self, X, reset=False)
         rows, ptr = [], [0]
         for i, doc in enumerate(self._documents(X)):
             ids = [self.vocabulary_[t] for t in self._tokens(doc, i) if t in self.vocabulary_]

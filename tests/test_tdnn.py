@@ -167,3 +167,15 @@ def test_numpy_integer_and_list_contexts_are_accepted():
     model = TDNNRegressor(context=[np.array([-1, 0]).tolist(), (np.int64(-2), 0)],
                           **FAST).fit(X, y)
     assert [layer.delays for layer in model.net_.module_.layers] == [(-1, 0), (-2, 0)]
+
+
+def test_delays_are_bounded_and_their_order_is_not_structure():
+    X, y = sine_windows(n=40)
+    with pytest.raises(ValueError, match=r"layer 0 \(\(0, 1000000000000\)\) reaches further "
+                                         r"than 10,000 steps"):
+        TDNNRegressor(context=((0, 10**12),), **FAST).fit(X, y)
+    model = TDNNRegressor(context=((0, -1),), warm_start=True, **FAST).fit(X, y)
+    model.set_params(context=((-1, 0),)).fit(X, y)  # the same layer: trains on
+    assert model.n_iter_ == 2 * FAST["max_epochs"]
+    with pytest.raises(ValueError, match="context"):
+        model.set_params(context=((-2, 0),)).fit(X, y)

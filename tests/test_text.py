@@ -290,6 +290,27 @@ def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
         sg.evaluate_word_pairs(pairs, case_insensitive=False)
 
 
+def test_fit_transform_reads_a_one_shot_iterator_once_and_records_column_names():
+    docs, *_ = topic_corpus(n=30)
+    params = dict(vector_size=4, min_count=1, epochs=1, random_state=0)
+    from_generator = SkipGramTransformer(**params).fit_transform(d for d in docs)
+    np.testing.assert_array_equal(from_generator,
+                                  SkipGramTransformer(**params).fit(docs).transform(docs))
+    sg = SkipGramTransformer(**params).fit(pd.DataFrame({"description": docs}))
+    assert list(sg.feature_names_in_) == ["description"]
+    with pytest.raises(ValueError, match="feature names should match"):
+        sg.transform(pd.DataFrame({"other": docs}))
+    assert not hasattr(SkipGramTransformer(**params).fit(docs), "feature_names_in_")
+
+
+@pytest.mark.parametrize("tokenizer", [str.lower, lambda s: [len(w) for w in s.split()],
+                                       lambda s: s.split() + [None], lambda s: None])
+def test_tokenizer_output_is_checked(tokenizer):
+    with pytest.raises(TypeError, match="tokenizer must return a list of string tokens; for "
+                                        "document 0 it returned"):
+        SkipGramTransformer(tokenizer=tokenizer, min_count=1, epochs=1).fit(["a b c"] * 3)
+
+
 # ---------------------------------------------------------------- bad input
 def test_bad_input_is_handled_as_documented():
     with pytest.raises(ValueError, match="corpus is empty"):
