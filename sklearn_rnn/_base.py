@@ -162,7 +162,7 @@ class BaseNetEstimator(BaseEstimator):
             self.__dict__.pop("net_", None)
         else:
             self._check_structure(incremental)
-        device = resolve_device(self.device) if reset else torch.device(self.net_.device)
+        device = resolve_device(self.device) if reset else self._warm_device()
         seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
         train, valid = self._training_data(X, y, reset=reset, seed=seed, device=device,
@@ -233,6 +233,16 @@ class BaseNetEstimator(BaseEstimator):
                 + ", ".join(f"{k}={now[k]!r}" for k in changed) + ". These define the "
                 "network, its inputs or its targets: set them back, or fit with "
                 "warm_start=False for a new network.")
+
+    def _warm_device(self):
+        """The device of the fitted network, which a warm start trains on; ``device``
+        must name it (an unavailable one fails as in a first fit)."""
+        here, wanted = torch.device(self.net_.device), resolve_device(self.device)
+        if (here.type, here.index or 0) != (wanted.type, wanted.index or 0):
+            raise ValueError(f"A warm start trains the fitted network where it is, on "
+                             f"{here}; got device={self.device!r}. Fit with "
+                             "warm_start=False to train a new network there.")
+        return here
 
     def _continue_optimizer(self):
         """Carry ``lr``, ``weight_decay`` and ``optimizer`` over to a warm start:

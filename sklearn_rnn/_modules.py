@@ -152,7 +152,8 @@ class ForecastNet(nn.Module):
     ``x`` is ``(batch, lookback, 1 + n_covariates)`` with the (scaled) target in
     channel 0. With ``level=True`` the window is expressed relative to its own
     level before it reaches the recurrent encoder, and the forecast is put back
-    on that level, so an untrained network forecasts "no change":
+    on that level, so an untrained network forecasts close to "no change" (the
+    head's small random output):
 
     * identity link: level = the last target value; inputs and outputs are
       shifted by it (the network learns changes);

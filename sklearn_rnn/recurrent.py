@@ -48,7 +48,7 @@ _PARAMETERS = """
         Hold out ``validation_fraction`` of the training data, stop when its
         loss has not improved by ``tol`` for ``patience`` epochs and keep the
         weights of the best epoch. When False, stop when the training loss
-        stalls in the same way.
+        stalls in the same way, keeping the last epoch's weights.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     patience : int, default=20

@@ -383,6 +383,11 @@ def test_warm_start_carries_optimizer_settings_and_refuses_a_new_architecture():
         model.fit(X, y)
     with pytest.raises(ValueError, match="partial_fit trains the fitted network on"):
         model.partial_fit(X, y)
+    # A warm start trains where the network is: another device is an error (here:
+    # no GPU; on a GPU machine: not where the network is), not silently ignored.
+    with pytest.raises(ValueError, match="cuda"):
+        model.set_params(hidden_size=8, pooling="max", device="cuda").fit(X, y)
+    model.set_params(device="cpu", hidden_size=16, pooling="last")
     assert model.set_params(warm_start=False).fit(X, y).net_.module_.rnn.hidden_size == 16
 
 
