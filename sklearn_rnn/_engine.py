@@ -124,16 +124,12 @@ class EarlyStop(EarlyStopping):
             if net.verbose:
                 # skorch prints an epoch's row after every other callback: this
                 # one stops before that, so print it here.
-                dict(net.callbacks_).get("print_log", _Nothing).on_epoch_end(net)
+                printer = dict(net.callbacks_).get("print_log")
+                if printer is not None:
+                    printer.on_epoch_end(net)
                 self._sink(f"Stopping since {self.monitor} has not improved in the last "
                            f"{self.patience} epochs.", verbose=net.verbose)
             raise StopTraining
-
-
-class _Nothing:
-    @staticmethod
-    def on_epoch_end(net):
-        pass
 
 
 def _copy_state(module):
