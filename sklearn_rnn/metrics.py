@@ -3,7 +3,9 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import (check_array, check_consistent_length, check_is_fitted,
+                                      column_or_1d)
 
 
 def naive_forecast(y_train, steps, *, seasonality=1):
@@ -94,8 +96,16 @@ def mase_scorer(estimator, X, y=None):
     fit (``naive_mae_``), so this works in ``cross_val_score`` and
     ``GridSearchCV`` (``scoring=mase_scorer``) without the training data.
     Greater is better; above -1 the forecaster beats the naive forecast's
-    in-sample error.
+    in-sample error. ``estimator`` may be a Pipeline ending in a forecaster
+    (``X`` then goes through the steps before it).
     """
+    if isinstance(estimator, Pipeline):
+        X, estimator = estimator[:-1].transform(X), estimator[-1]
+    if not hasattr(estimator, "naive_mae_") or not hasattr(estimator, "_parse"):
+        check_is_fitted(estimator)  # an unfitted forecaster: NotFittedError
+        raise TypeError(f"mase_scorer scores a fitted forecaster (LSTMForecaster, "
+                        f"RNNForecaster) or a Pipeline ending in one; got "
+                        f"{type(estimator).__name__}.")
     panel = estimator._parse(X, y, fitting=False)
     if any(t is None for t in panel.target):
         raise ValueError("mase_scorer needs the true target values in X (or y).")

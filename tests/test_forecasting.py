@@ -8,6 +8,8 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_rnn import LSTMForecaster, RNNForecaster
 from sklearn_rnn._engine import WindowDataset
@@ -309,6 +311,15 @@ def test_grid_search_and_cross_val_with_y_none():
     scores = cross_val_score(LSTMForecaster(target="y", lookback=4, **FAST), df,
                              cv=TimeSeriesSplit(3), scoring=mase_scorer)
     assert np.all(scores < 0)
+
+
+def test_mase_scorer_on_a_pipeline_ending_in_a_forecaster():
+    df = monthly(n=80)
+    pipe = make_pipeline(FunctionTransformer(), LSTMForecaster(target="y", lookback=4, **FAST))
+    pipe.fit(df.iloc[:60])
+    assert mase_scorer(pipe, df.iloc[60:]) == mase_scorer(pipe[-1], df.iloc[60:])
+    with pytest.raises(TypeError, match="scores a fitted forecaster"):
+        mase_scorer(FunctionTransformer().fit(df), df)
 
 
 def test_metrics_against_hand_computed_values():

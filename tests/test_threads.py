@@ -120,3 +120,19 @@ def test_mixed_n_threads_estimators_restore_global_setting(caller_threads):
     assert torch.get_num_threads() == caller_threads
     for (model, i), result in results:
         np.testing.assert_array_equal(result, expected[id(model)][i])
+
+
+def test_fits_in_threads_are_reproducible_and_leave_the_global_rng_alone():
+    """torch's generator is process-wide: concurrent fits take turns (they drew from
+    one generator, and restored each other's state into the caller's)."""
+    Xs = X[:60, :6]
+    params = dict(hidden_size=4, max_epochs=2, dropout=0.2, num_layers=2, random_state=0)
+    serial = LSTMRegressor(**params).fit(Xs, Y[:60]).predict(Xs)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    with ThreadPoolExecutor(N_WORKERS) as pool:
+        fits = list(pool.map(lambda _: LSTMRegressor(**params).fit(Xs, Y[:60]).predict(Xs),
+                             range(8)))
+    assert torch.equal(torch.get_rng_state(), before)
+    for out in fits:
+        np.testing.assert_array_equal(out, serial)

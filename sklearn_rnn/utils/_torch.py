@@ -1,5 +1,6 @@
 """Device resolution, seeding and thread control around torch work."""
 
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -77,18 +78,27 @@ def draw_seed(random_state):
     return int(random_state)
 
 
+#: Held by every seeded torch session: torch's random generators and its thread
+#: count are process-wide, so fits in threads of one process (joblib's "threading"
+#: backend, a ThreadPoolExecutor) take turns; two at once drew from one generator
+#: (different weights than alone) and restored each other's state into the caller's.
+_SESSION_LOCK = threading.RLock()
+
+
 @contextmanager
 def torch_session(seed, device, n_threads):
     """Run torch work seeded and with ``n_threads`` intra-op threads.
 
     The caller's torch RNG states (CPU, and the CUDA device in use) and thread
-    count are restored on exit, so fitting never changes global state.
+    count are restored on exit, so fitting never changes global state. One
+    session at a time per process (``_SESSION_LOCK``).
     """
     cuda_devices = []
     if device.type == "cuda":
         cuda_devices = [device.index if device.index is not None
                         else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=cuda_devices), torch_threads(n_threads):
+    with _SESSION_LOCK, torch.random.fork_rng(devices=cuda_devices), \
+            torch_threads(n_threads):
         torch.random.default_generator.manual_seed(seed)
         for index in cuda_devices:
             with torch.cuda.device(index):
