@@ -120,9 +120,10 @@ _ATTRIBUTES = """
         Per-epoch records: ``train_loss``, ``valid_loss`` (with early
         stopping), ``dur``, ``grad_norm`` / ``grad_norm_max`` (global gradient
         norm before clipping; without clipping sampled on every 8th step),
-        ``clipped`` (share of steps clipped) and, on the GPU fast path,
-        ``graph_steps`` (steps replayed from a CUDA graph); e.g.
-        ``history_[:, "train_loss"]``.
+        ``clipped`` (share of steps clipped, 0 without clipping), on the GPU
+        fast path ``graph_steps`` (steps replayed from a CUDA graph), and
+        skorch's own ``train_loss_best``/``valid_loss_best`` flags and batch
+        counts; e.g. ``history_[:, "train_loss"]``.
     net_ : skorch.NeuralNet
         The trained engine; ``net_.module_`` is the torch module.
 """
