@@ -112,6 +112,18 @@ def test_univariate_ragged_and_table_forms_agree():
     np.testing.assert_allclose(model.predict(X[:5, :, None]), model.predict(X[:5]), rtol=1e-5)
 
 
+def test_ragged_sequences_in_an_object_array_or_series():
+    X = ragged(n=30)
+    y = np.array([x[:, 0].sum() for x in X])
+    model = GRURegressor(**FAST).fit(X, y)
+    expected = model.predict(X)
+    as_objects = np.empty(len(X), dtype=object)
+    as_objects[:] = X
+    for column in (as_objects, pd.Series(X)):
+        np.testing.assert_array_equal(model.predict(column), expected)
+        np.testing.assert_array_equal(GRURegressor(**FAST).fit(column, y).predict(X), expected)
+
+
 # ---------------------------------------------------------------- sklearn tools
 def test_grid_search_pipeline_time_series_split():
     X, y = sine_windows(n=200)

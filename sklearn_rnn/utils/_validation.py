@@ -89,6 +89,11 @@ def check_sequences(estimator, X, *, reset):
     otherwise ``X`` must match what was recorded.
     """
     name = type(estimator).__name__
+    if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
+            and all(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
+        # A 1-D object array or Series whose items are sequences (ragged data kept in
+        # one column): the same as the list of them.
+        X = list(X)
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError(f"X is empty: {name} needs at least one sequence.")
     if isinstance(X, (list, tuple)):
