@@ -27,7 +27,7 @@ from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
 from .utils import (check_sample_weight, check_sequences, draw_seed, python_scalars,
-                    resolve_device, robust_std, torch_session, torch_threads,
+                    resolve_device, robust_mean, robust_std, torch_session, torch_threads,
                     unit_mean_weights)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
@@ -464,8 +464,8 @@ class BaseSequenceEstimator(BaseNetEstimator):
         """Per-feature mean and scale over all valid time steps, each step
         weighted by its sample's ``weight`` when given."""
         if not self.scale_inputs:
-            self.input_mean_ = np.zeros(batch.x.shape[2], dtype=np.float32)
-            self.input_scale_ = np.ones(batch.x.shape[2], dtype=np.float32)
+            self.input_mean_ = np.zeros(batch.x.shape[2])
+            self.input_scale_ = np.ones(batch.x.shape[2])
             return
         if batch.lengths is None:  # a view, not a copy of X
             steps, values = None, batch.x.reshape(-1, batch.x.shape[2])
@@ -473,20 +473,28 @@ class BaseSequenceEstimator(BaseNetEstimator):
             steps = np.arange(batch.x.shape[1])[None, :] < batch.lengths[:, None]
             values = batch.x[steps]
         if weight is None:
-            self.input_mean_ = values.mean(axis=0, dtype=np.float64).astype(np.float32)
+            self.input_mean_ = robust_mean(values)
             scale = robust_std(values)
         else:
             step_weight = np.broadcast_to(weight[:, None], batch.x.shape[:2])
             step_weight = step_weight.ravel() if steps is None else step_weight[steps]
-            self.input_mean_ = np.average(values, axis=0, weights=step_weight).astype(
-                np.float32)
+            self.input_mean_ = robust_mean(values, weights=step_weight)
             scale = robust_std(values, weights=step_weight)
-        self.input_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
+        self.input_scale_ = scale  # float64, like the input's own precision
 
     def _dataset(self, batch, y=None, weight=None, *, device):
         """Scaled inputs (a new array: the caller's X is never changed), targets
         and sample weights on ``device``."""
-        x = torch.from_numpy((batch.x - self.input_mean_) / self.input_scale_).to(device)
+        # Scaled in float64 (or the input's float32), then cast for the network.
+        with np.errstate(over="ignore"):  # overflow is checked just below
+            x = ((batch.x - self.input_mean_) / self.input_scale_).astype(np.float32,
+                                                                           copy=False)
+        if not np.isfinite(x).all():
+            raise ValueError(
+                "X has values too large for the network's float32 after scaling (beyond "
+                f"about 3e38){'; keep scale_inputs=True' if not self.scale_inputs else ''}"
+                ": rescale X first.")
+        x = torch.from_numpy(x).to(device)
         lengths = None if batch.lengths is None else torch.from_numpy(batch.lengths).to(device)
         if y is not None:
             y = torch.from_numpy(y).to(device)

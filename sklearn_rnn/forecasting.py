@@ -14,11 +14,21 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
-from .utils import (check_sample_weight, robust_mean, robust_std, torch_threads,
+from .utils import (check_not_times, check_sample_weight, robust_mean, robust_std, torch_threads,
                     unit_mean_weights)
 
 _LOSSES = {"squared_error": torch.nn.MSELoss, "absolute_error": torch.nn.L1Loss,
            "poisson": torch.nn.PoissonNLLLoss, "quantile": QuantileLoss}
+
+
+# pandas.api.types.infer_dtype kinds that are numbers.
+_NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "decimal", "boolean", "empty"}
+
+
+# What needs the target's values, for the errors when they are missing.
+_TARGET_NEEDS = {"fit": "fit needs the target values to train on",
+                 "update": "update needs the observed target values of its rows",
+                 "score": "score needs the true target values"}
 
 
 @dataclass
@@ -114,10 +124,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         self
         """
         check_is_fitted(self)
-        panel = self._parse(X, y, fitting=False)
-        if any(t is None or not np.isfinite(t).all() for t in panel.target):
-            raise ValueError("update needs the observed target values of its rows (no "
-                             "NaN): give X with the target column, or y.")
+        panel = self._parse(X, y, reset=False, need_target="update")
         positions = self._positions(panel.keys)
         if panel.indexed:
             for pos, key, index in zip(positions, panel.keys, panel.index):
@@ -318,6 +325,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 f"This forecaster uses covariates {self.covariates_}, whose future values "
                 "forecast() does not know: call predict(X_future) with them instead.")
         positions = np.arange(len(self.series_ids_))
+        for pos in positions:
+            kind, last, _, known = self._origin(pos)
+            if kind == "number" and not known:
+                raise ValueError(
+                    f"The fitted time index{_of_series(self.series_ids_[pos])} is made of "
+                    f"numbers without a regular step (it ends at {last}), so forecast() "
+                    "cannot tell which numbers the next steps have: call predict() with "
+                    "the rows' index, or fit on a regular index.")
         no_covariates = [np.zeros((steps, 0))] * len(positions)
         forecasts = self._rollout(positions, no_covariates, [steps] * len(positions))
         values, index = [], []
@@ -339,10 +354,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def score(self, X, y=None, sample_weight=None):
         """R^2 of ``predict(X)`` against the target's values in ``X`` (or ``y``)."""
         check_is_fitted(self)
-        panel = self._parse(X, y, fitting=False)
-        if any(t is None for t in panel.target):
-            raise ValueError("score needs the true target values: give X with the "
-                             f"target column {self.target!r} or pass y.")
+        panel = self._parse(X, y, reset=False, need_target="score")
         y_true = np.empty(sum(len(r) for r in panel.rows))
         for rows, target in zip(panel.rows, panel.target):
             y_true[rows] = target
@@ -352,44 +364,55 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def _target_name(self):
         return self.target if self.target is not None else getattr(self, "_y_name", None)
 
-    def _parse(self, X, y, *, fitting):
-        """Split ``X`` (and ``y``) into series; validate values and time order."""
+    def _parse(self, X, y, *, reset, need_target=None):
+        """Split ``X`` (and ``y``) into series; validate values and time order.
+
+        ``reset`` records the columns (a fit from scratch). ``need_target``
+        names what needs the target values (``"fit"``, ``"update"``,
+        ``"score"``): they must then be there, numeric and finite; otherwise
+        (``predict``) they are never read, so a placeholder column of any
+        kind is fine.
+        """
         name = type(self).__name__
         target_values, index, series_col = None, None, None
+        if reset:
+            self._y_name = None
         if isinstance(X, pd.DataFrame):
             if self.target is not None and y is not None:
                 raise ValueError(f"target={self.target!r} names a column of X; y must then "
                                  "be None (give the target one way, not both).")
             index = X.index
             columns = list(X.columns)
-            for param in ("target", "series_id"):
-                col = getattr(self, param)
-                if col is not None and col not in columns and (fitting or param == "series_id"):
-                    raise ValueError(f"{param}={col!r} is not a column of X; the columns are "
-                                     f"{columns}.")
-            if self.target is not None and self.target in columns:
+            if X.columns.has_duplicates:
+                dup = X.columns[X.columns.duplicated()].unique().tolist()
+                raise ValueError(f"X has duplicated column names {dup}; every column must "
+                                 "have its own name.")
+            if self.series_id is not None and self.series_id == self.target:
+                raise ValueError(f"series_id={self.series_id!r} and target={self.target!r} "
+                                 "name the same column; series_id names the column that "
+                                 "tells which series a row belongs to.")
+            if self.series_id is not None and self.series_id not in columns:
+                raise ValueError(f"series_id={self.series_id!r} is not a column of X; the "
+                                 f"columns are {columns}.")
+            if need_target and self.target is not None and self.target not in columns:
+                raise ValueError(f"target={self.target!r} is not a column of X (the columns "
+                                 f"are {columns}): {_TARGET_NEEDS[need_target]}.")
+            if need_target and self.target is not None:
                 target_values = X[self.target].to_numpy()
             if self.series_id is not None:
                 series_col = X[self.series_id].to_numpy()
             covariate_cols = [c for c in columns if c not in (self.target, self.series_id)]
-            if fitting:
+            if reset:
                 self.covariates_ = covariate_cols
             elif covariate_cols != self.covariates_:
                 raise ValueError(f"X has covariate columns {covariate_cols}, but {name} was "
                                  f"fitted with {self.covariates_}.")
-            non_numeric = [c for c in covariate_cols
-                           if not pd.api.types.is_numeric_dtype(X[c])
-                           or pd.api.types.is_bool_dtype(X[c])]
-            if non_numeric:
-                raise TypeError(f"Covariate columns must be numeric; {non_numeric} are not "
-                                f"(dtypes {[str(X[c].dtype) for c in non_numeric]}). Encode "
-                                "them as numbers first.")
-            covariates = X[covariate_cols].to_numpy(dtype=np.float64)
+            covariates = _numeric_columns(X, covariate_cols)
         elif isinstance(X, pd.Series) or (y is None and X is not None and _ndim(X) == 1):
             if y is not None:
                 raise ValueError("X is a Series, read as the target series itself; y must "
                                  "then be None.")
-            if not fitting and self.covariates_:
+            if not reset and self.covariates_:
                 raise ValueError(
                     f"X is 1-D, read as the target series, but {name} was fitted with "
                     f"{len(self.covariates_)} covariate(s). Reshape your data to a 2-D "
@@ -398,9 +421,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 index = X.index
             else:
                 X = pd.Series(np.asarray(X))
-            target_values = X.to_numpy()
+            target_values = X.to_numpy() if need_target else None
             covariates = np.zeros((len(X), 0))
-            if fitting:
+            if reset:
                 self.covariates_ = []
                 self._y_name = X.name
         else:
@@ -418,9 +441,10 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     f"X has {_ndim(X)} dimension(s); give the target series as a 1-D "
                     "array or Series (with y=None), covariates as a 2-D array with y, or "
                     "a DataFrame naming the target column with target=...")
+            check_not_times(X)
             covariates = check_array(X, dtype=np.float64, ensure_min_features=0,
                                      ensure_all_finite=False, estimator=self)
-            if fitting:
+            if reset:
                 self.covariates_ = list(range(covariates.shape[1]))
             elif covariates.shape[1] != len(self.covariates_):
                 raise ValueError(f"X has {covariates.shape[1]} features, but {name} is "
@@ -429,25 +453,22 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         if len(covariates) == 0:
             raise ValueError(f"X is empty: {name} needs at least one row.")
         if y is not None:
-            target_values = column_or_1d(y, warn=True)
-            if len(target_values) != len(covariates):
-                raise ValueError(f"X has {len(covariates)} rows but y has "
-                                 f"{len(target_values)}.")
-            if fitting and isinstance(y, pd.Series):
+            if len(y) != len(covariates):
+                raise ValueError(f"X has {len(covariates)} rows but y has {len(y)}.")
+            if need_target:
+                target_values = column_or_1d(y, warn=True)
+            if reset and isinstance(y, pd.Series):
                 self._y_name = y.name
-        if fitting and target_values is None:
-            raise ValueError(f"{name} requires y to be passed, but the target y is None "
-                             "(or name the target column of a DataFrame with target=...).")
-        if target_values is not None:
-            try:
-                target_values = np.asarray(target_values, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError("The target must be numeric.") from None
-            if fitting and not np.isfinite(target_values).all():
-                raise ValueError("The target has NaN or infinite values; forecasters need "
-                                 "a complete target series (fill or drop them first).")
+        if need_target:
+            target_values = self._check_target(target_values, need_target)
         if not np.isfinite(covariates).all():
             raise ValueError("Covariates have NaN or infinite values.")
+        if isinstance(index, pd.MultiIndex):
+            raise ValueError(
+                f"X is indexed by a MultiIndex {list(index.names)}; {name} reads the rows "
+                "of one series as time steps in order, and several series from a column. "
+                "Call X.reset_index() and name the series column with series_id=..., "
+                "leaving the time stamps as the index.")
         indexed = index is not None
         if index is None:
             index = pd.RangeIndex(len(covariates))
@@ -461,8 +482,13 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     f"The series_id column {self.series_id!r} has missing values (in "
                     f"{int(missing.sum())} row(s), e.g. at {index[np.argmax(missing)]!r}); "
                     "every row needs the series it belongs to.")
-            keys = list(pd.unique(series_col))
-            rows = [np.flatnonzero(series_col == key) for key in keys]
+            if any(isinstance(v, (tuple, list, np.ndarray)) for v in series_col[:1000]):
+                raise ValueError(f"The series_id column {self.series_id!r} holds sequences "
+                                 f"(e.g. {series_col[0]!r}); a series id must be one value "
+                                 "(a number or a string).")
+            codes, uniques = pd.factorize(series_col)
+            keys = list(uniques)
+            rows = [np.flatnonzero(codes == i) for i in range(len(keys))]
             indexes = [_keep_freq(index[r], getattr(index, "freq", None)) for r in rows]
         for key, sub in zip(keys, indexes):
             _check_time_order(sub, key)
@@ -472,10 +498,35 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                       covariates=[covariates[r] for r in rows],
                       index=indexes, indexed=indexed)
 
+    def _check_target(self, values, need):
+        """The target's values as float64, checked for what ``need`` needs."""
+        if values is None:
+            hint = (f"X with the target column {self.target!r}" if self.target is not None
+                    else "y (or name the target column of a DataFrame with target=...)")
+            raise ValueError(f"{type(self).__name__}: {_TARGET_NEEDS[need]}, but none was "
+                             f"given: pass {hint}.")
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind not in _NUMERIC_KINDS:
+            raise ValueError(f"The target must be numeric; got values of type {kind!r}.")
+        try:
+            values = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("The target must be numeric.") from None
+        if not np.isfinite(values).all():
+            bad = np.flatnonzero(~np.isfinite(values))
+            raise ValueError(
+                f"The target has NaN or infinite values (in {len(bad)} row(s), the first at "
+                f"position {bad[0]}): {_TARGET_NEEDS[need]}, with no NaN (fill or drop "
+                "them first).")
+        if self.loss == "poisson" and need != "score" and (values < 0).any():
+            raise ValueError("loss='poisson' needs a non-negative target; got values down to "
+                             f"{values.min():g}.")
+        return values
+
     # ---------------------------------------------------------------- training
     def _training_data(self, X, y, *, reset, seed, device, early_stopping,
                        sample_weight=None):
-        panel = self._parse(X, y, fitting=reset)
+        panel = self._parse(X, y, reset=reset, need_target="fit")
         row_weight = check_sample_weight(sample_weight, sum(len(r) for r in panel.rows))
         if row_weight is not None and np.all(row_weight == row_weight[0]):
             row_weight = None  # equal weights: exactly as unweighted
@@ -560,14 +611,13 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         except (TypeError, ValueError):
             self.quantiles_ = np.array([np.nan])  # not numbers: fails the check below
         if self.loss == "quantile" and (self.quantiles_.ndim != 1 or len(self.quantiles_) == 0
-                                        or not ((self.quantiles_ > 0) & (self.quantiles_ < 1)).all()):
-            raise ValueError("quantiles must be a non-empty list of numbers strictly between "
-                             f"0 and 1; got {self.quantiles!r}.")
+                                        or not ((self.quantiles_ > 0) & (self.quantiles_ < 1)).all()
+                                        or len(np.unique(self.quantiles_)) < len(self.quantiles_)):
+            raise ValueError("quantiles must be a non-empty list of distinct numbers strictly "
+                             f"between 0 and 1; got {self.quantiles!r}.")
         centers, scales, cov_means, cov_scales, naive = [], [], [], [], []
         for target, cov in zip(panel.target, panel.covariates):
             if self.loss == "poisson":
-                if (target < 0).any():
-                    raise ValueError("loss='poisson' needs a non-negative target.")
                 center, scale = 0.0, target.mean()
             else:
                 center, scale = float(robust_mean(target)), float(robust_std(target))
@@ -628,7 +678,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def _predict_panel(self, X):
         check_is_fitted(self)
-        panel = self._parse(X, None, fitting=False)
+        panel = self._parse(X, None, reset=False)
         positions = self._positions(panel.keys)
         offsets = []
         for pos, key, rows, index in zip(positions, panel.keys, panel.rows, panel.index):
@@ -715,6 +765,21 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _numeric_columns(X, columns):
+    """Covariate columns of frame ``X`` as float64. Numbers and booleans (flags
+    such as holidays) are read as numbers, object columns too where they hold
+    numbers; dates, text and categories must be encoded first."""
+    bad = [c for c in columns
+           if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+                   or (X[c].dtype == object and pd.api.types.infer_dtype(X[c], skipna=True)
+                       in _NUMERIC_KINDS))]
+    if bad:
+        raise TypeError(f"Covariate columns must be numeric (or boolean); {bad} are not "
+                        f"(dtypes {[str(X[c].dtype) for c in bad]}). Encode them as numbers "
+                        "first.")
+    return X[columns].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _channels(z, c):
@@ -837,8 +902,8 @@ _DOC = """{summary}
         "quantile" trains one output per entry of ``quantiles`` with the
         pinball loss (see ``predict_quantiles``).
     quantiles : array-like of float, default=(0.1, 0.5, 0.9)
-        Quantiles for ``loss="quantile"``; ``predict`` returns the one
-        nearest 0.5.
+        Distinct quantiles for ``loss="quantile"``; ``predict`` returns the
+        one nearest 0.5 (the lower of two equally near).
     hidden_size, num_layers, dropout, bidirectional, optimizer, weight_decay, \
 tol, scale_inputs, warm_start, random_state, device, n_threads, verbose, \
 tbptt_steps, forget_bias, checkpoint_dir, fast_path

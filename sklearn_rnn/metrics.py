@@ -106,9 +106,7 @@ def mase_scorer(estimator, X, y=None):
         raise TypeError(f"mase_scorer scores a fitted forecaster (LSTMForecaster, "
                         f"RNNForecaster) or a Pipeline ending in one; got "
                         f"{type(estimator).__name__}.")
-    panel = estimator._parse(X, y, fitting=False)
-    if any(t is None for t in panel.target):
-        raise ValueError("mase_scorer needs the true target values in X (or y).")
+    panel = estimator._parse(X, y, reset=False, need_target="score")
     pred = np.asarray(estimator.predict(X), dtype=np.float64)
     positions = estimator._positions(panel.keys)
     errors = np.empty(len(pred))

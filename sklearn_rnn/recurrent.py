@@ -1,6 +1,7 @@
 """Sequence regressors and classifiers on Elman (simple RNN), LSTM and GRU cells."""
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
@@ -11,7 +12,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import RNN_CELLS
-from .utils import robust_mean, robust_std
+from .utils import check_not_times, robust_mean, robust_std
 
 _PARAMETERS = """
     Parameters
@@ -160,6 +161,7 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         return y.ravel() if self._y_1d else y
 
     def _encode_target(self, y, reset, classes=None, weight=None):
+        check_not_times(y, input_name="y")
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim not in (1, 2):
             raise ValueError(f"y has {y.ndim} dimensions; expected (n_samples,) or "
@@ -248,6 +250,11 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     def _encode_target(self, y, reset, classes=None, weight=None):
         y = column_or_1d(y, warn=True)
+        missing = pd.isna(y)
+        if missing.any():
+            raise ValueError(f"Input y contains NaN or None (missing labels) in "
+                             f"{int(missing.sum())} sample(s), e.g. at position "
+                             f"{int(np.argmax(missing))}; every sample needs a label.")
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y if classes is None else np.asarray(classes))

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import torch
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 
 import sklearn_rnn
@@ -26,6 +27,7 @@ from sklearn_rnn import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegr
                          LSTMClassifier, LSTMForecaster, LSTMRegressor, RNNClassifier,
                          RNNForecaster, RNNLanguageModel, RNNRegressor, SkipGramTransformer,
                          TDNNClassifier, TDNNRegressor)
+from sklearn_rnn.metrics import mase_scorer
 
 TORCH_DIR = os.path.dirname(torch.__file__)
 
@@ -169,12 +171,49 @@ FIT_CASES = [
     ("string", _with("abc"), None, r"could not convert string to float: 'abc'"),
     ("emoji", _with("\N{GRINNING FACE}"), None, r"could not convert string to float"),
     ("non_utf8_bytes", _with(b"\xff\xfe"), None, r"could not convert string to float"),
-    ("too_large_for_float32", X * 1e300, None,
-     r"infinity or a value too large for dtype\('float32'\)"),
     ("y_nan", X, "nan", r"Input y contains NaN"),
     ("y_length", X, "short", r"inconsistent numbers of samples"),
     ("y_none", X, "none", r"requires y to be passed"),
 ]
+
+
+DATES = pd.DataFrame({f"t{i}": pd.date_range("2000", periods=N) + pd.Timedelta(days=i)
+                      for i in range(T)})
+MORE_FIT_CASES = [
+    ("datetime_frame", DATES, None, r"X has date/time columns \['t0'.*Turn them into numeric"),
+    ("datetime_array_3d", DATES.to_numpy()[:, :, None], None, r"X holds date/time values"),
+    ("datetime_ragged", [DATES.to_numpy()[i, : 3 + i % 2] for i in range(N)], None,
+     r"X\[0\] holds date/time values"),
+    ("none_in_ragged_list", _ragged(5, 3, 4)[:1] + [None] + _ragged(5, 3, 4)[1:], None,
+     r"X\[1\] is None, not a sequence"),
+    ("none_in_ragged_series", pd.Series(_ragged(5, 3, 4)[:1] + [None] + _ragged(5, 3, 4)[1:],
+                                        dtype=object), None,
+     r"X\[1\] is None, not a sequence"),
+]
+
+
+@pytest.mark.parametrize("case, X_bad, y_kind, match", MORE_FIT_CASES,
+                         ids=[c[0] for c in MORE_FIT_CASES])
+@pytest.mark.parametrize("Est", SEQUENCE_ESTIMATORS, ids=lambda E: E.__name__)
+def test_sequence_fit_rejects_dates_and_holes(Est, case, X_bad, y_kind, match):
+    y = _y(Est)[:len(X_bad)]
+    _raises(lambda: Est(**FAST).fit(X_bad, y), match)
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS, ids=lambda E: E.__name__)
+def test_classifier_rejects_missing_labels_of_any_dtype(Est):
+    for labels in (pd.Series(Y_CLF, dtype="str"), pd.Series(Y_CLF, dtype=object)):
+        labels = labels.copy()
+        labels[3] = None
+        _raises(lambda: Est(**FAST).fit(X, labels),
+                r"Input y contains NaN or None \(missing labels\) in 1 sample\(s\), e.g. at "
+                r"position 3")
+
+
+@pytest.mark.parametrize("Est", REGRESSORS, ids=lambda E: E.__name__)
+def test_regressor_rejects_date_targets(Est):
+    _raises(lambda: Est(**FAST).fit(X, pd.Series(pd.date_range("2000", periods=N))),
+            r"y holds date/time values")
 
 
 def _target(Est, kind):
@@ -212,7 +251,7 @@ PREDICT_CASES = [
     ("string", _with("abc"), r"could not convert string to float: 'abc'"),
     ("emoji", _with("\N{CAT FACE}"), r"could not convert string to float"),
     ("non_utf8_bytes", _with(b"\xff\xfe"), r"could not convert string to float"),
-    ("too_large_for_float32", X * 1e300, r"infinity or a value too large"),
+    ("too_large_for_float32", X * 1e300, r"values too large for the network's float32"),
 ]
 
 
@@ -310,6 +349,26 @@ def test_huge_unscaled_inputs_finite_or_clear_error(Est):
     _finite(model.predict(X * 1e30) if Est in REGRESSORS else model.predict_proba(X * 1e30))
 
 
+@pytest.mark.parametrize("Est", SEQUENCE_ESTIMATORS, ids=lambda E: E.__name__)
+def test_inputs_are_scaled_in_float64_before_the_cast_to_float32(Est):
+    # Values beyond float32, or a large offset that float32 would round away
+    # (1e8 + x: float32 keeps about 7 digits), train as the plain values do.
+    y, model = _y(Est), Est(**FAST)
+    plain = clone(model).fit(X, y)
+    for big in (X * 1e300, X + 1e8):
+        with np.errstate(over="ignore"):  # float32 would lose them
+            assert np.unique(big.astype(np.float32)).size < X.size / 2 or np.isinf(
+                big.astype(np.float32)).all()
+        np.testing.assert_allclose(_scores(clone(model).fit(big, y), big),
+                                   _scores(plain, X), rtol=1e-4, atol=1e-5)
+    _raises(lambda: clone(model).set_params(scale_inputs=False).fit(X * 1e300, y),
+            r"values too large for the network's float32 after scaling.*scale_inputs")
+
+
+def _scores(model, X):
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
+
+
 @pytest.mark.parametrize("Est", REGRESSORS, ids=lambda E: E.__name__)
 def test_huge_targets_give_finite_predictions(Est):
     pred = _finite(Est(**FAST).fit(X, Y_REG * 1e30).predict(X))
@@ -376,6 +435,27 @@ FORECAST_FIT_CASES = [
     ("y_length", {}, FRAME[["c"]].to_numpy(), SERIES[:-1], r"X has 40 rows but y has 39"),
     ("missing_target_column", {"target": "nope"}, FRAME, None,
      r"target='nope' is not a column of X"),
+    ("number_strings_target", {}, pd.Series(SERIES.astype(str)), None,
+     r"target must be numeric; got values of type 'string'"),
+    ("datetime_covariate", {"target": "y"},
+     FRAME.assign(c=pd.date_range("2000", periods=40)), None, r"Covariate columns must be"),
+    ("datetime_covariate_array", {}, pd.date_range("2000", periods=40).to_numpy()[:, None],
+     SERIES, r"X holds date/time values"),
+    ("duplicated_columns", {"target": "y"},
+     pd.DataFrame(np.c_[SERIES, SERIES, SERIES], columns=["y", "c", "c"]), None,
+     r"duplicated column names \['c'\]"),
+    ("series_id_is_target", {"target": "y", "series_id": "y"}, FRAME, None,
+     r"series_id='y' and target='y' name the same column"),
+    ("multiindex_rows", {"target": "y"},
+     pd.concat({"a": FRAME, "b": FRAME}, names=["sid", "t"]), None,
+     r"MultiIndex \['sid', 't'\].*reset_index\(\).*series_id"),
+    ("tuple_series_ids", {"target": "y", "series_id": "id"},
+     FRAME.assign(id=[("a", 1)] * 20 + [("b", 2)] * 20), None,
+     r"series_id column 'id' holds sequences"),
+    ("duplicated_quantiles", {"loss": "quantile", "quantiles": [0.5, 0.5]}, SERIES, None,
+     r"quantiles must be a non-empty list of distinct numbers"),
+    ("poisson_negative_target", {"loss": "poisson"}, SERIES, None,
+     r"loss='poisson' needs a non-negative target; got values down to -0.99"),
 ]
 
 
@@ -396,6 +476,65 @@ def test_forecaster_fit_rejects_bad_sample_weight(Est, case, weight, match):
         match = r"sample_weight.shape == \(19,\), expected \(40,\)"
     _raises(lambda: Est(**FAST_FORECAST).fit(SERIES, sample_weight=weight), match)
     _raises(lambda: Est(**FAST_FORECAST).partial_fit(SERIES, sample_weight=weight), match)
+
+
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecaster_training_again_checks_the_target_as_the_first_fit(Est):
+    # partial_fit and a warm start read the target as a first fit does: a NaN,
+    # a missing target column or a negative count for Poisson is an error, not a
+    # model that trains on it (or forecasts NaN from a NaN origin).
+    model = Est(target="y", **FAST_FORECAST).fit(FRAME)
+    bad = FRAME.assign(y=np.where(S_TIME == 39, np.nan, SERIES))
+    for train in (model.partial_fit, clone(model).set_params(warm_start=True).fit):
+        _raises(lambda: train(bad), r"target has NaN or infinite values .*position 39")
+        _raises(lambda: train(FRAME[["c"]]), r"target='y' is not a column of X")
+    counts = Est(loss="poisson", **FAST_FORECAST).fit(SERIES + 1)
+    for train in (counts.partial_fit, clone(counts).set_params(warm_start=True).fit):
+        _raises(lambda: train(SERIES), r"loss='poisson' needs a non-negative target")
+    _raises(lambda: counts.update(np.array([-5.0])), r"needs a non-negative target")
+
+
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecaster_predict_never_reads_a_placeholder_target_column(Est):
+    model = _fitted_forecaster(Est, "covariates")
+    expected = model.predict(FUTURE)
+    for placeholder in (pd.NA, "unknown", None):
+        rows = FUTURE.assign(y=placeholder)[["y", "c"]]
+        pd.testing.assert_series_equal(model.predict(rows), expected)
+    _raises(lambda: model.score(FUTURE.assign(y=pd.NA)), r"target must be numeric")
+    _raises(lambda: mase_scorer(model, FUTURE.assign(y=[1.0, np.nan, 2])),
+            r"target has NaN")
+
+
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecaster_boolean_covariates_are_numbers(Est):
+    flags = FRAME.assign(c=FRAME.c > 0)
+    as_bool = Est(target="y", **FAST_FORECAST).fit(flags)
+    as_float = Est(target="y", **FAST_FORECAST).fit(flags.astype({"c": float}))
+    future = FUTURE.assign(c=[True, False, True])
+    np.testing.assert_array_equal(as_bool.predict(future),
+                                  as_float.predict(future.astype(float)))
+    nullable = Est(target="y", **FAST_FORECAST).fit(flags.astype({"c": "boolean"}))
+    np.testing.assert_array_equal(nullable.predict(future), as_bool.predict(future))
+    numbers_as_objects = Est(target="y", **FAST_FORECAST).fit(
+        flags.astype({"c": float}).astype({"c": object}))
+    np.testing.assert_array_equal(numbers_as_objects.predict(future.astype(float)),
+                                  as_float.predict(future.astype(float)))
+
+
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecaster_refit_forgets_the_old_target_name(Est):
+    model = Est(**FAST_FORECAST).fit(pd.Series(SERIES, name="sales"))
+    assert model.forecast(1).name == "sales"
+    model.fit(np.zeros((40, 0)), SERIES)
+    assert model.forecast(1).name is None
+
+
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecast_refuses_an_irregular_number_index(Est):
+    irregular = pd.Series(SERIES, index=np.r_[0:20, 21:41])
+    model = Est(**FAST_FORECAST).fit(irregular)
+    _raises(lambda: model.forecast(2), r"numbers without a regular step \(it ends at 40\)")
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,8 +2,9 @@
 
 from ._torch import (draw_seed, python_scalars, resolve_device, robust_mean, robust_std,
                      torch_session, torch_threads)
-from ._validation import SequenceBatch, check_sample_weight, check_sequences, unit_mean_weights
+from ._validation import (SequenceBatch, check_not_times, check_sample_weight,
+                          check_sequences, unit_mean_weights)
 
-__all__ = ["SequenceBatch", "check_sample_weight", "check_sequences", "draw_seed",
-           "python_scalars", "resolve_device", "robust_mean", "robust_std", "torch_session",
-           "torch_threads", "unit_mean_weights"]
+__all__ = ["SequenceBatch", "check_not_times", "check_sample_weight", "check_sequences",
+           "draw_seed", "python_scalars", "resolve_device", "robust_mean", "robust_std",
+           "torch_session", "torch_threads", "unit_mean_weights"]

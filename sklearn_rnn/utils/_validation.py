@@ -28,8 +28,11 @@ from sklearn.utils.validation import _check_sample_weight, check_array, validate
 class SequenceBatch:
     """Validated sequences: right-padded values and the valid lengths.
 
-    ``x`` is float32 ``(n_samples, max_len, n_features)``; ``lengths`` is an
-    int64 array, or None when every sequence has the full length.
+    ``x`` is ``(n_samples, max_len, n_features)``, float32 where the input was
+    float32 and float64 otherwise (so that scaling, done before the cast to the
+    network's float32, keeps the precision of large or offset values);
+    ``lengths`` is an int64 array, or None when every sequence has the full
+    length.
     """
 
     x: np.ndarray
@@ -50,15 +53,47 @@ def _is_sequence_list(X):
     sequences of different lengths, or 2-D ones, make a sequence list.
     """
     if not (isinstance(X, (list, tuple)) and len(X) > 0
-            and all(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
+            and any(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
         return False
     return len({len(s) for s in X}) > 1 or any(np.ndim(s) == 2 for s in X)
+
+
+# Kept as given when float32 or float64, otherwise converted to float64.
+FLOATS = (np.float64, np.float32)
+
+
+def check_not_times(X, input_name="X"):
+    """Refuse date/time values, which numpy would silently turn into counts of
+    some time unit (so the same dates would mean other numbers in another
+    unit)."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame
+        bad = [c for c, t in zip(X.columns, X.dtypes) if _is_time_dtype(t)]
+        if bad:
+            raise TypeError(
+                f"{input_name} has date/time columns {bad} (dtypes "
+                f"{[str(X[c].dtype) for c in bad]}); the network needs numbers. Turn "
+                "them into numeric features first (e.g. elapsed days, day of week).")
+    elif _is_time_dtype(getattr(X, "dtype", None)):
+        raise TypeError(f"{input_name} holds date/time values (dtype {X.dtype}); the "
+                        "network needs numbers. Turn them into numeric features first "
+                        "(e.g. elapsed days, day of week).")
+
+
+def _is_time_dtype(dtype):
+    if dtype is None:
+        return False
+    if getattr(dtype, "kind", None) in ("m", "M"):
+        return True
+    import pandas as pd  # pandas' own extension dtypes (tz-aware, periods)
+
+    return isinstance(dtype, (pd.DatetimeTZDtype, pd.PeriodDtype))
 
 
 def _sequences_from_list(X):
     seqs = []
     for i, s in enumerate(X):
-        a = check_array(s, ensure_2d=False, dtype=np.float32, input_name=f"X[{i}]",
+        check_not_times(s, input_name=f"X[{i}]")
+        a = check_array(s, ensure_2d=False, dtype=FLOATS, input_name=f"X[{i}]",
                         ensure_min_samples=0)
         if a.ndim == 1:
             a = a[:, None]
@@ -75,7 +110,8 @@ def _sequences_from_list(X):
                 f"{seqs[0].shape[1]}; all sequences must have the same number.")
         seqs.append(a)
     lengths = np.array([len(a) for a in seqs], dtype=np.int64)
-    x = np.zeros((len(seqs), lengths.max(), seqs[0].shape[1]), dtype=np.float32)
+    x = np.zeros((len(seqs), lengths.max(), seqs[0].shape[1]),
+                 dtype=np.result_type(*[a.dtype for a in seqs]))
     for row, a in zip(x, seqs):
         row[:len(a)] = a
     return SequenceBatch(x, None if (lengths == lengths[0]).all() else lengths)
@@ -90,12 +126,21 @@ def check_sequences(estimator, X, *, reset):
     """
     name = type(estimator).__name__
     if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
-            and all(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
+            and any(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
         # A 1-D object array or Series whose items are sequences (ragged data kept in
         # one column): the same as the list of them.
         X = list(X)
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError(f"X is empty: {name} needs at least one sequence.")
+    check_not_times(X)
+    if isinstance(X, (list, tuple)):
+        is_seq = [hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X]
+        if any(is_seq) and not all(is_seq):
+            i = is_seq.index(False)
+            raise ValueError(
+                f"X[{i}] is {X[i]!r}, not a sequence, while X[{is_seq.index(True)}] is "
+                "one; each item of a list of sequences must be a 1-D (n_timesteps,) or "
+                "2-D (n_timesteps, n_features) array.")
     if isinstance(X, (list, tuple)):
         sparse = next((i for i, s in enumerate(X) if issparse(s)), None)
         if sparse is not None:
@@ -109,7 +154,7 @@ def check_sequences(estimator, X, *, reset):
     if _is_sequence_list(X):
         form, batch = "sequence", _sequences_from_list(X)
     elif getattr(X, "ndim", None) == 3:
-        x = check_array(X, allow_nd=True, dtype=np.float32, estimator=estimator)
+        x = check_array(X, allow_nd=True, dtype=FLOATS, estimator=estimator)
         if x.shape[1] == 0 or x.shape[2] == 0:
             raise ValueError(f"X has shape {x.shape}; 3-D input needs at least one time "
                              "step and one feature.")
@@ -123,10 +168,10 @@ def check_sequences(estimator, X, *, reset):
                 "features per time step; got a 2-D input, which holds one feature "
                 "per step. Pass a 3-D array (n_samples, n_timesteps, "
                 f"{estimator.n_features_in_}) or a list of 2-D sequences.")
-        x = check_array(X, dtype=np.float32, estimator=estimator)
+        x = check_array(X, dtype=FLOATS, estimator=estimator)
         form, batch = "sequence", SequenceBatch(x[:, :, None])
     else:
-        x = validate_data(estimator, X, reset=reset, dtype=np.float32)
+        x = validate_data(estimator, X, reset=reset, dtype=FLOATS)
         form, batch = "table", SequenceBatch(x[:, :, None])
     if reset:
         estimator._input_form = form
