@@ -68,11 +68,13 @@ class RecurrentNet(nn.Module):
         """Hidden states of the top layer, ``(batch, time, directions * hidden)``.
 
         In training with ``tbptt_steps`` set (and shorter than the sequences),
-        the sequences are read in chunks of that many steps, the hidden state
-        carried from chunk to chunk and detached between them: truncated
-        backpropagation through time. With "last" pooling and equal lengths
-        only the final chunk keeps a graph, so memory grows with
-        ``tbptt_steps``, not with the sequence length.
+        the sequences are read in chunks of that many steps, counted back from
+        the (padded) end so that the last chunk is a whole one (the first takes
+        the remainder), the hidden state carried from chunk to chunk and
+        detached between them: truncated backpropagation through time. With
+        "last" pooling and equal lengths only the final chunk keeps a graph,
+        so memory grows with ``tbptt_steps``, not with the sequence length
+        (ragged sequences end in different chunks, which all keep theirs).
         """
         k = self.tbptt_steps
         if self.training and k is not None and x.shape[1] > k and torch.is_grad_enabled():
@@ -86,13 +88,15 @@ class RecurrentNet(nn.Module):
         return self.rnn(x)[0]
 
     def _encode_truncated(self, x, lengths, k):
-        starts = range(0, x.shape[1], k)
+        n_steps = x.shape[1]
+        bounds = [0, *range(n_steps % k or k, n_steps, k), n_steps]
+        starts = bounds[:-1]
         # Only the last chunk reaches the loss when pooling "last" over equal
         # lengths: earlier chunks just carry the state, without a graph.
         last_only = self.pooling == "last" and lengths is None
         state, outs = None, []
         for i, start in enumerate(starts):
-            chunk = x[:, start:start + k]
+            chunk = x[:, start:bounds[i + 1]]
             if last_only and i < len(starts) - 1:
                 with torch.no_grad():
                     _, state = self.rnn(chunk, state)

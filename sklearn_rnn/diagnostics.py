@@ -1,5 +1,7 @@
 """Gradient-health diagnostics: how far back in time the gradient reaches."""
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 import torch
@@ -36,6 +38,8 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     if not hasattr(estimator, "_encode_target") or not hasattr(estimator, "_dataset"):
         raise TypeError(f"gradient_flow takes a sequence regressor or classifier (an "
                         f"RNN or TDNN estimator); got {type(estimator).__name__}.")
+    if isinstance(max_samples, bool) or not isinstance(max_samples, Integral) or max_samples < 1:
+        raise ValueError(f"max_samples must be a positive integer; got {max_samples!r}.")
     check_is_fitted(estimator)
     batch = check_sequences(estimator, X, reset=False)
     if y is not None:
@@ -96,8 +100,11 @@ def plot_gradient_flow(flows, ax=None, *, normalise=True):
         norms = flow["grad_norm"].to_numpy()
         if normalise and norms[0] > 0:
             norms = norms / norms[0]
-        rate = gradient_decay_rate(flow) if len(flow) > 2 else np.nan
-        ax.semilogy(flow["steps_back"], norms, label=f"{label} (x{rate:.2f}/step)".strip())
+        try:
+            rate = f" (x{gradient_decay_rate(flow):.2f}/step)"
+        except ValueError:  # zero beyond a few steps (a TDNN's finite context)
+            rate = ""
+        ax.semilogy(flow["steps_back"], norms, label=f"{label}{rate}".strip())
     ax.set_xlabel("steps back from the last step")
     ax.set_ylabel("gradient norm" + (" (relative to the last step)" if normalise else ""))
     ax.legend()

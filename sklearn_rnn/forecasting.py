@@ -9,7 +9,7 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, column_or_1d
 
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
@@ -453,8 +453,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         if len(covariates) == 0:
             raise ValueError(f"X is empty: {name} needs at least one row.")
         if y is not None:
-            if len(y) != len(covariates):
-                raise ValueError(f"X has {len(covariates)} rows but y has {len(y)}.")
+            if _num_samples(y) != len(covariates):
+                raise ValueError(f"X has {len(covariates)} rows but y has "
+                                 f"{_num_samples(y)}.")
             if need_target:
                 target_values = column_or_1d(y, warn=True)
             if reset and isinstance(y, pd.Series):
@@ -500,6 +501,10 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def _check_target(self, values, need):
         """The target's values as float64, checked for what ``need`` needs."""
+        if values is None and need == "fit":  # scikit-learn's wording
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None (or name the target column of a DataFrame with "
+                             "target=...).")
         if values is None:
             hint = (f"X with the target column {self.target!r}" if self.target is not None
                     else "y (or name the target column of a DataFrame with target=...)")

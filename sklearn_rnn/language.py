@@ -23,26 +23,30 @@ class _TokenWindows(torch.utils.data.Dataset):
     """Windows of ``length`` tokens cut from one token stream on the fly.
 
     ``inputs`` and ``targets`` are ``(n,)`` int64 tensors on the device, with
-    ``targets[i]`` the token that follows ``inputs[i]``. Window ``i`` starts
-    at ``i * length`` (non-overlapping, so an epoch predicts each token once).
-    With a ``generator`` (training), ``start_epoch`` draws a random shift
-    ``0 .. length - 1`` for every window, so the cut points differ from epoch
-    to epoch; windows overhanging the end read padding, whose targets are
-    ignored by the loss. Every window keeps at least one real target. The
-    shifts live on the device, so cutting a batch is device work only (the
-    GPU fast path records it in its CUDA graph).
+    ``targets[i]`` the token that follows ``inputs[i]``. The stream is padded
+    to a whole number of windows (padding targets are ignored by the loss)
+    and window ``i`` reads positions ``i * length + shift ..`` of it, wrapping
+    around its end: the windows tile the stream, so an epoch predicts each
+    token exactly once, and every window holds at least one real target (the
+    padding is shorter than a window). With a ``generator`` (training),
+    ``start_epoch`` draws a new ``shift`` in ``0 .. length - 1``, so the cut
+    points differ from epoch to epoch; without one (validation) the shift is
+    0. A window that wraps reads the end-of-text padding before the stream's
+    first text, as a text start. The shift lives on the device, so cutting a
+    batch is device work only (the GPU fast path records it in its CUDA graph).
     """
 
     def __init__(self, inputs, targets, length, generator=None):
         n, device = inputs.shape[0], inputs.device
         self.n, self.length, self.generator = n, length, generator
-        pad = length * (math.ceil(n / length) + 1) - n
+        self.padded = length * math.ceil(n / length)
+        pad = self.padded - n
         self.inputs = torch.cat([inputs, torch.full((pad,), _END, dtype=torch.long,
                                                     device=device)])
         self.targets = torch.cat([targets, torch.full((pad,), _IGNORE, dtype=torch.long,
                                                       device=device)])
         self.starts = torch.arange(0, n, length, device=device)
-        self.shifts = torch.zeros_like(self.starts)
+        self.shift = torch.zeros((), dtype=torch.long, device=device)
         self._window = torch.arange(length, device=device)
 
     def __len__(self):
@@ -51,8 +55,7 @@ class _TokenWindows(torch.utils.data.Dataset):
     def start_epoch(self):
         """New random cut points for the epoch's windows (training only)."""
         if self.generator is not None:
-            self.shifts.copy_(torch.randint(0, self.length, self.shifts.shape,
-                                            generator=self.generator))
+            self.shift.copy_(torch.randint(0, self.length, (), generator=self.generator))
 
     @property
     def device(self):
@@ -62,8 +65,7 @@ class _TokenWindows(torch.utils.data.Dataset):
         return self.batch(slice(index, index + 1))
 
     def batch(self, index):
-        start = torch.clamp(self.starts[index] + self.shifts[index], max=self.n - 1)
-        rows = start[:, None] + self._window
+        rows = (self.starts[index, None] + self.shift + self._window) % self.padded
         return self.inputs[rows], self.targets[rows]
 
 
@@ -445,7 +447,9 @@ class RNNLanguageModel(BaseNetEstimator):
         return total, n_tokens
 
     def _sample(self, prefixes, max_length, temperature, top_k, seed):
-        """Token ids ``(n_prefixes, max_length)`` sampled after each prefix."""
+        """Token ids ``(n_prefixes, n_steps)`` sampled after each prefix: ``max_length``
+        steps, or fewer when every row has ended (memory grows with what is
+        generated, not with ``max_length``)."""
         module = self.net_.module_
         module.eval()
         device = torch.device(self.net_.device)
@@ -459,7 +463,7 @@ class RNNLanguageModel(BaseNetEstimator):
         state = (tuple(torch.cat(s, dim=1) for s in zip(*states))
                  if isinstance(states[0], tuple) else torch.cat(states, dim=1))
         generator = torch.Generator().manual_seed(seed)
-        out = np.full((len(prefixes), max_length), _END, dtype=np.int64)
+        out = []
         done = np.zeros(len(prefixes), dtype=bool)
         k = None if top_k is None else min(top_k, logits.shape[1] - 1)
         for step in range(max_length):
@@ -472,13 +476,13 @@ class RNNLanguageModel(BaseNetEstimator):
                 kth = torch.topk(scaled, k, dim=1).values[:, -1:]
                 scaled = scaled.masked_fill(scaled < kth, -math.inf)
             token = torch.multinomial(torch.softmax(scaled, dim=1), 1, generator=generator)
-            out[:, step] = token[:, 0].numpy()
-            done |= out[:, step] == _END
+            out.append(token[:, 0].numpy())
+            done |= out[-1] == _END
             if done.all() or step == max_length - 1:
                 break
             logits, state = module.run(token.to(device), state)
             logits = logits[:, -1]
-        return out
+        return np.stack(out, axis=1) if out else np.zeros((len(prefixes), 0), np.int64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -32,6 +32,9 @@ from .utils import resolve_device
 FORMAT = "sklearn_rnn.estimator"
 FORMAT_VERSION = 1
 _JSON, _TENSORS = "estimator.json", "tensors.pt"
+# What scikit-learn's meta-estimators attach to an estimator only while they fit
+# it (callback contexts): not the estimator's state.
+_TRANSIENT = {"_parent_callback_ctx", "_callback_fit_ctx"}
 
 
 class PersistenceError(ValueError):
@@ -245,7 +248,11 @@ def save(estimator, path):
             raise TypeError(f"Parameter {key}={value!r} is a callable, which cannot be "
                             "saved safely; use pickle for this estimator, or a built-in "
                             "option.")
-    state = {k: v for k, v in vars(estimator).items() if k not in params and k != "net_"}
+    state = {k: v for k, v in vars(estimator).items()
+             if k not in params and k != "net_" and k not in _TRANSIENT}
+    if "_metadata_request" in state:  # set_fit_request(...) and the like
+        state["_metadata_request"] = {"__metadata_request__":
+                                      state["_metadata_request"]._serialize()}
     document = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "class": name,
         "versions": {"sklearn_rnn": __import__("sklearn_rnn").__version__,
@@ -320,15 +327,30 @@ def load(path, *, device=None):
     try:
         estimator = cls(**_decode(document["params"], tensors))
         for key, value in _decode(document["state"], tensors).items():
+            if key == "_metadata_request":
+                value = _metadata_request(estimator, value["__metadata_request__"])
             setattr(estimator, key, value)
         if document["net"] is not None:
             _restore_net(estimator, document["net"], tensors, device)
+            if "history_" in vars(estimator):  # a skorch History, as after fit
+                estimator.history_ = estimator._epoch_history()
     except PersistenceError:
         raise
     except Exception as exc:
         raise PersistenceError(f"{path} does not fit this version of {cls.__name__} "
                                f"({type(exc).__name__}: {exc}).") from None
     return estimator
+
+
+def _metadata_request(estimator, requests):
+    """The metadata routing requests (``set_fit_request`` and the like) back."""
+    from sklearn.utils._metadata_requests import MetadataRequest
+
+    request = MetadataRequest(owner=estimator)
+    for method, params in requests.items():
+        for param, alias in params.items():
+            getattr(request, method).add_request(param=param, alias=alias)
+    return request
 
 
 def _restore_net(estimator, net_doc, tensors, device):

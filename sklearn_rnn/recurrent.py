@@ -76,10 +76,13 @@ _PARAMETERS = """
         Print a line per epoch (losses and time) when positive.
     tbptt_steps : int or None, default=None
         Truncated backpropagation through time: read sequences in chunks of
-        this many steps, carrying the hidden state and detaching it between
+        this many steps, counted back from the end (so the gradient of the
+        last step reaches this many steps back; the first chunk takes the
+        remainder), carrying the hidden state and detaching it between
         chunks. None (or a value >= the sequence length) is full BPTT. With
         "last" pooling and equal lengths, training memory grows with
-        ``tbptt_steps`` rather than the sequence length. Needs
+        ``tbptt_steps`` rather than the sequence length (not so for ragged
+        sequences, which end in different chunks). Needs
         ``bidirectional=False``.
     forget_bias : float or None, default=1.0
         Initial forget-gate bias of an LSTM (ignored by other cells); None

@@ -379,7 +379,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             bad = np.flatnonzero(lengths == 0)[:5].tolist()
             raise ValueError(f"Documents {bad} have no word of the vocabulary "
                              "(empty='error'); use empty='zeros' to map them to zeros.")
-        out = np.zeros((len(lengths), self.vector_size), dtype=np.float32)
+        out = np.zeros((len(lengths), self.embeddings_.shape[1]), dtype=np.float32)
         has = lengths > 0
         if not has.any():
             return out
@@ -404,7 +404,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     @property
     def _n_features_out(self):
-        return self.vector_size
+        return self.embeddings_.shape[1]  # the fitted size, whatever vector_size says now
 
     # ------------------------------------------------------------ word queries
     def _vector(self, word):
@@ -439,9 +439,10 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 query = np.asarray(word, dtype=np.float32)
             except (TypeError, ValueError):
                 query = None
-            if query is None or query.shape != (self.vector_size,):
-                raise ValueError(f"most_similar takes a word or a vector of vector_size="
-                                 f"{self.vector_size} numbers; got {word!r:.80}.")
+            if query is None or query.shape != self.embeddings_.shape[1:]:
+                raise ValueError(f"most_similar takes a word or a vector of "
+                                 f"{self.embeddings_.shape[1]} numbers (the fitted "
+                                 f"vector_size); got {word!r:.80}.")
         sims = self._unit() @ (query / (np.linalg.norm(query) or 1.0))
         if isinstance(word, str):
             sims[self.vocabulary_[word]] = -np.inf
@@ -511,7 +512,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """Write the vectors in word2vec's text format (gensim, fastText read it)."""
         check_is_fitted(self)
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(f"{len(self.vocabulary_)} {self.vector_size}\n")
+            fh.write(f"{len(self.vocabulary_)} {self.embeddings_.shape[1]}\n")
             for word, row in zip(self.vocabulary_, self.embeddings_):
                 fh.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")
 
@@ -520,4 +521,5 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = []  # text in, float32 vectors out
         return tags

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_rnn import ElmanRegressor, GRUClassifier, LSTMForecaster, LSTMRegressor
+from sklearn_rnn import (ElmanRegressor, GRUClassifier, LSTMForecaster, LSTMRegressor,
+                         TDNNRegressor)
 from sklearn_rnn._modules import RecurrentNet
 from sklearn_rnn.diagnostics import gradient_decay_rate, gradient_flow, plot_gradient_flow
 
@@ -67,10 +68,26 @@ def test_plot_gradient_flow(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     X = np.random.default_rng(0).normal(size=(16, 10))
     model = ElmanRegressor(pooling="last", **FAST).fit(X, X[:, 0])
     ax = plot_gradient_flow({"elman": gradient_flow(model, X)})
     assert "elman (x" in ax.get_legend().get_texts()[0].get_text()
+    # A TDNN's gradient is zero beyond its context: drawn, without a decay rate.
+    tdnn = TDNNRegressor(context=((-1, 0),), pooling="last", **FAST).fit(X, X[:, 0])
+    flow = gradient_flow(tdnn, X)
+    assert (flow["grad_norm"] == 0).sum() > 5
+    ax = plot_gradient_flow({"tdnn": flow}, ax=plt.figure().gca())
+    assert ax.get_legend().get_texts()[0].get_text() == "tdnn"
+
+
+@pytest.mark.parametrize("max_samples", [0, -1, 2.5, True, "8"])
+def test_gradient_flow_rejects_bad_max_samples(max_samples):
+    X = np.random.default_rng(0).normal(size=(16, 10))
+    model = ElmanRegressor(**FAST).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="max_samples must be a positive integer; got"):
+        gradient_flow(model, X, max_samples=max_samples)
 
 
 # ---------------------------------------------------------------- truncated BPTT
@@ -104,11 +121,12 @@ def test_tbptt_chunks_detach_the_state_between_chunks(cell):
     net.train()
     torch.testing.assert_close(net(x), expected_out)          # the values are unchanged
     grads = _grads(net, x, y)
-    # By hand: run the chunks, detaching the state between them.
+    # By hand: run the chunks, counted back from the end (2, 6, 6, 6 steps),
+    # detaching the state between them.
     net.zero_grad()
     state, outs = None, []
-    for start in range(0, 20, k):
-        out, state = net.rnn(x[:, start:start + k], state)
+    for start, stop in [(0, 2), (2, 8), (8, 14), (14, 20)]:
+        out, state = net.rnn(x[:, start:stop], state)
         outs.append(out)
         state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
     torch.nn.functional.mse_loss(net.head(torch.cat(outs, 1).mean(1)), y).backward()
@@ -117,6 +135,18 @@ def test_tbptt_chunks_detach_the_state_between_chunks(cell):
     full = RecurrentNet(3, 1, cell=cell, hidden_size=6, pooling="mean")
     full.load_state_dict(net.state_dict())
     assert not torch.allclose(_grads(full, x, y)[0], grads[0])  # truncation changed them
+
+
+@pytest.mark.parametrize("cell", ["elman", "lstm", "gru"])
+def test_tbptt_gradient_of_the_last_step_reaches_k_steps_back(cell):
+    # 12 steps in chunks of 5: the last chunk is a whole one (steps 7-11), however
+    # the length divides, so the output reads the gradient of exactly 5 steps.
+    torch.manual_seed(0)
+    net = RecurrentNet(3, 1, cell=cell, hidden_size=6, pooling="last", tbptt_steps=5)
+    x = torch.randn(4, 12, 3, requires_grad=True)
+    net(x).sum().backward()
+    reached = x.grad.abs().sum(dim=(0, 2)) > 0
+    assert reached.tolist() == [False] * 7 + [True] * 5
 
 
 def test_tbptt_in_estimators_and_forecasters():

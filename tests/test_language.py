@@ -198,3 +198,21 @@ def test_unfitted_and_invalid_parameters():
 @pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
 def test_sklearn_checks_that_apply_to_a_language_model(check):
     check("RNNLanguageModel", RNNLanguageModel(hidden_size=4, max_epochs=1, random_state=0))
+
+
+@pytest.mark.parametrize("n, length", [(50, 64), (200, 1000), (200, 150), (1000, 64),
+                                       (65, 64)])
+def test_training_windows_predict_every_token_once_per_epoch(n, length):
+    from sklearn_rnn.language import _TokenWindows
+
+    stream = torch.arange(n)
+    windows = _TokenWindows(stream, stream + 1, length, generator=torch.Generator().manual_seed(0))
+    shifts = set()
+    for _ in range(20):
+        windows.start_epoch()
+        shifts.add(int(windows.shift))
+        _, targets = windows.batch(torch.arange(len(windows)))
+        real = targets[targets != -100]
+        assert sorted(real.tolist()) == list(range(1, n + 1))  # each token once
+        assert ((targets != -100).sum(dim=1) > 0).all()       # no window all padding
+    assert len(shifts) > 1  # the cut points move from epoch to epoch

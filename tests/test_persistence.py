@@ -207,3 +207,42 @@ def test_unavailable_device_is_the_callers_error_not_the_files(device, tmp_path)
     assert not isinstance(info.value, PersistenceError)
     with pytest.raises(ValueError, match="device="):   # checked before the file is read
         load(tmp_path / "no_such_file.skrnn", device=device)
+
+
+def test_routing_requests_and_history_survive_save(tmp_path):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    weights = np.linspace(0.5, 1.0, len(X_SEQ))
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = (sklearn_rnn.GRUClassifier(**FAST).set_fit_request(sample_weight=True)
+               .set_score_request(sample_weight=False))
+        search = GridSearchCV(est, {"hidden_size": [2, 4]}, cv=2).fit(
+            X_SEQ, Y_LABELS, sample_weight=weights)
+        save(search.best_estimator_, tmp_path / "m.skrnn")
+        restored = load(tmp_path / "m.skrnn")
+        assert (restored._metadata_request._serialize()
+                == search.best_estimator_._metadata_request._serialize())
+        # Routed again: a search over the loaded estimator still receives the weights.
+        GridSearchCV(restored, {"hidden_size": [2]}, cv=2).fit(X_SEQ, Y_LABELS,
+                                                               sample_weight=weights)
+    # history_ is a skorch History again, sliced as after fit.
+    assert type(restored.history_) is type(search.best_estimator_.history_)
+    np.testing.assert_array_equal(restored.history_[:, "train_loss"],
+                                  search.best_estimator_.history_[:, "train_loss"])
+
+
+def test_checkpoints_are_written_inside_pipelines_and_searches(tmp_path):
+    # A meta-estimator attaches its callback context to the estimator while it
+    # fits it: not state to save.
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X2 = X_SEQ[:, :, 0]
+    make_pipeline(StandardScaler(), sklearn_rnn.GRUClassifier(
+        **FAST, checkpoint_dir=tmp_path / "pipe")).fit(X2, Y_LABELS)
+    assert load(tmp_path / "pipe" / "checkpoint.skrnn").n_iter_ == 2
+    GridSearchCV(sklearn_rnn.LSTMForecaster(**FAST, lookback=3, checkpoint_dir=tmp_path / "fc"),
+                 {"hidden_size": [2]}, cv=2).fit(X2[:, 0])
+    assert load(tmp_path / "fc" / "checkpoint.skrnn").n_iter_ == 2

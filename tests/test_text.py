@@ -250,7 +250,7 @@ def test_pickle_word_queries_and_word2vec_format(tmp_path):
     assert sg.similarity("cat", "cat") == pytest.approx(1.0)
     with pytest.raises(KeyError, match="not in the vocabulary"):
         sg.similarity("cat", "zebra")
-    with pytest.raises(ValueError, match="a vector of vector_size=4 numbers; got"):
+    with pytest.raises(ValueError, match=r"a vector of 4 numbers \(the fitted vector_size\); got"):
         sg.most_similar(np.ones(3))
     assert sg.most_similar(sg.embeddings_[sg.vocabulary_["cat"]], topn=1)[0][0] == "cat"
     sg.save_word2vec_format(tmp_path / "vectors.txt")
@@ -352,3 +352,15 @@ def test_torch_engine_trains_on_n_threads_and_restores_them(monkeypatch):
     SkipGramTransformer(vector_size=4, min_count=1, epochs=2, engine="torch", n_threads=1,
                         random_state=0).fit(docs)
     assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+def test_output_follows_the_fitted_vectors_until_refit():
+    # As scikit-learn's transformers: a changed vector_size takes effect at the
+    # next fit; until then transform and the feature names follow embeddings_.
+    docs = ["a b c a b", "b c d a"] * 5
+    sg = SkipGramTransformer(vector_size=3, min_count=1, epochs=1, random_state=0).fit(docs)
+    sg.set_params(vector_size=5)
+    assert sg.transform(["a b"]).shape == (1, 3)
+    assert len(sg.get_feature_names_out()) == 3
+    assert len(sg.most_similar(np.ones(3), topn=1)) == 1
+    assert sg.fit(docs).transform(["a b"]).shape == (1, 5)
