@@ -365,6 +365,10 @@ class BaseNetEstimator(BaseEstimator):
 
 
 
+#: Values scaled at a time by ``_dataset`` (float64: 8 MB).
+_SCALE_BLOCK = 1 << 20
+
+
 class BaseSequenceEstimator(BaseNetEstimator):
     """Template for estimators of whole sequences: ``X`` holds one sequence per sample.
 
@@ -485,10 +489,14 @@ class BaseSequenceEstimator(BaseNetEstimator):
     def _dataset(self, batch, y=None, weight=None, *, device):
         """Scaled inputs (a new array: the caller's X is never changed), targets
         and sample weights on ``device``."""
-        # Scaled in float64 (or the input's float32), then cast for the network.
+        # Scaled in float64 (or the input's float32), then cast for the network, a
+        # block of samples at a time so that no float64 copy of all of X is made.
+        x = np.empty(batch.x.shape, dtype=np.float32)
+        rows = max(1, _SCALE_BLOCK // max(1, batch.x[0].size))
         with np.errstate(over="ignore"):  # overflow is checked just below
-            x = ((batch.x - self.input_mean_) / self.input_scale_).astype(np.float32,
-                                                                           copy=False)
+            for start in range(0, len(x), rows):
+                x[start:start + rows] = ((batch.x[start:start + rows] - self.input_mean_)
+                                         / self.input_scale_)
         if not np.isfinite(x).all():
             raise ValueError(
                 "X has values too large for the network's float32 after scaling (beyond "

@@ -151,15 +151,17 @@ if numba is not None:
                             s = 1.0
                             ls = logsig_t[TABLE_SIZE - 1]
                             l1s = log1msig_t[TABLE_SIZE - 1]
-                        elif f <= -MAX_EXP:
-                            s = 0.0
-                            ls = logsig_t[0]
-                            l1s = log1msig_t[0]
-                        else:
-                            idx = int((f + MAX_EXP) * scale + 0.5)
+                        elif f > -MAX_EXP:
+                            # Clamped: never an index outside the tables, even for a
+                            # diverged (non-finite) f, which fit then reports.
+                            idx = min(max(int((f + MAX_EXP) * scale + 0.5), 0), TABLE_SIZE - 1)
                             s = sig_t[idx]
                             ls = logsig_t[idx]
                             l1s = log1msig_t[idx]
+                        else:
+                            s = 0.0
+                            ls = logsig_t[0]
+                            l1s = log1msig_t[0]
                         loss -= ls if label > 0 else l1s
                         predictions += 1
                         g = np.float32((label - s) * alpha)
@@ -374,6 +376,10 @@ class _Engine:
     def vectors(self):
         return self.syn0
 
+    def finite(self):
+        """Whether every vector is still finite (training has not diverged)."""
+        return bool(np.isfinite(self.syn0).all())
+
 
 class NumbaEngine(_Engine):
     """word2vec's loop compiled with numba, on ``n_threads`` Hogwild workers."""
@@ -436,3 +442,6 @@ class TorchEngine(_Engine):
 
     def vectors(self):
         return self.syn0.cpu().numpy()
+
+    def finite(self):
+        return bool(torch.isfinite(self.syn0).all())  # one read per epoch, as the loss

@@ -263,7 +263,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
         The target's values in ``X`` (if any) are never used: row ``k`` of a
         series gets its ``k+1``-step-ahead forecast from the end of the
-        fitted data, chained on earlier forecasts beyond ``horizon``.
+        fitted data, chained on earlier forecasts (every step after the
+        first with ``strategy="recursive"``, those beyond ``horizon`` with
+        ``"direct"``).
         Covariates of each row are used for that row's step.
 
         Rows of an array are the steps right after the fitted data. A
@@ -679,7 +681,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     # ---------------------------------------------------------------- prediction
     def _median_index(self):
-        return int(np.argmin(np.abs(self.quantiles_ - 0.5)))
+        """The quantile ``predict`` returns: the one nearest 0.5, the lower of two
+        equally near (distances rounded, so that 0.3 and 0.7 count as equal)."""
+        distance = np.round(np.abs(self.quantiles_ - 0.5), 9)
+        nearest = np.flatnonzero(distance == distance.min())
+        return int(nearest[np.argmin(self.quantiles_[nearest])])
 
     def _predict_panel(self, X):
         check_is_fitted(self)
@@ -925,7 +931,8 @@ tbptt_steps, forget_bias, checkpoint_dir, fast_path
         clipping did not help here.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of each series' windows
-        (in time, with a gap of ``horizon - 1`` windows) and stop when their
+        (in time; with ``strategy="direct"`` after a gap of ``horizon - 1``
+        windows, so no training target falls in them) and stop when their
         loss stops improving; keep the best epoch.
     validation_fraction : float, default=0.1
         Share of the windows held out for early stopping.

@@ -19,6 +19,10 @@ from .utils import draw_seed, resolve_device
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
 
+#: What fit learns (removed first, so that a failed refit leaves none of it).
+_FITTED = ("vocabulary_", "idf_", "embeddings_", "history_", "n_features_in_")
+
+
 class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Word2vec skip-gram embeddings trained on your corpus, one row per document.
 
@@ -225,6 +229,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self
         """
         self._validate_params()
+        for attr in _FITTED:  # a refit that fails leaves no stale vectors behind
+            self.__dict__.pop(attr, None)
         _check_feature_names(self, X, reset=True)
         started = time.perf_counter()
         lookup, raw_ids, doc_ptr = self._scan(X)
@@ -245,12 +251,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         doc_ptr = np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[doc_ptr]
         ids = kept[known]
         counts = counts[order].astype(np.float64)
+        idf = self._idf(ids, doc_ptr, len(words))
+        history = []
+        embeddings = self._train(ids, doc_ptr, counts, n_raw=len(kept), started=started,
+                                 history=history)
         self.vocabulary_ = {w: i for i, w in enumerate(words)}
-        self.idf_ = self._idf(ids, doc_ptr, len(words))
-        self.n_features_in_ = 1
-        self.history_ = []
-        self.embeddings_ = self._train(ids, doc_ptr, counts, n_raw=len(kept),
-                                       started=started)
+        self.idf_, self.n_features_in_ = idf, 1
+        self.history_, self.embeddings_ = history, embeddings
         return self
 
     @staticmethod
@@ -297,7 +304,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                                  "needs engine='torch'.")
         return engine
 
-    def _train(self, ids, doc_ptr, counts, *, n_raw, started):
+    def _train(self, ids, doc_ptr, counts, *, n_raw, started, history):
         seed = draw_seed(self.random_state)
         rng = np.random.default_rng(seed)
         device = resolve_device(self.device)
@@ -327,7 +334,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                           **{key: int(value) for key, value in epoch_counts.items()},
                           "seconds": seconds,
                           "tokens_per_s": n_raw / seconds if seconds > 0 else float("inf")}
-                self.history_.append(record)
+                history.append(record)
+                if not (np.isfinite(loss) and trainer.finite()):
+                    raise ValueError(
+                        f"Training diverged in epoch {epoch + 1}: the word vectors became "
+                        f"NaN or infinite. lr={self.lr} is too large for this corpus; "
+                        "try a smaller lr.")
                 if self.verbose:
                     print(f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}, "
                           f"{record['tokens_per_s']:,.0f} tokens/s, {record['pairs']:,} pairs, "
@@ -509,12 +521,22 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 100.0 * oov / len(triples))
 
     def save_word2vec_format(self, path):
-        """Write the vectors in word2vec's text format (gensim, fastText read it)."""
+        """Write the vectors in word2vec's text format (gensim, fastText read it).
+
+        The values read back exactly. A word containing whitespace cannot be
+        written in this format (readers split lines on it): a ValueError names it.
+        """
         check_is_fitted(self)
+        spaced = next((w for w in self.vocabulary_ if any(c.isspace() for c in w)), None)
+        if spaced is not None:
+            raise ValueError(f"The vocabulary holds the word {spaced!r}, which word2vec's "
+                             "text format cannot store (words are separated by whitespace "
+                             "there); tokenise without whitespace inside words.")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(f"{len(self.vocabulary_)} {self.embeddings_.shape[1]}\n")
             for word, row in zip(self.vocabulary_, self.embeddings_):
-                fh.write(word + " " + " ".join(f"{v:.6g}" for v in row) + "\n")
+                # str of a float32 is the shortest text that reads back exactly.
+                fh.write(word + " " + " ".join(map(str, row)) + "\n")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -238,6 +238,18 @@ def test_quantile_forecasts_give_intervals():
         LSTMForecaster(**FAST).fit(series).predict_quantiles(series)
 
 
+@pytest.mark.parametrize("quantiles, expected", [((0.7, 0.3), 0.3), ((0.6, 0.4), 0.4),
+                                                 ((0.1, 0.55, 0.9), 0.55)])
+def test_predict_returns_the_quantile_nearest_the_median_the_lower_on_a_tie(quantiles,
+                                                                          expected):
+    series = monthly()["y"]
+    fc = LSTMForecaster(loss="quantile", quantiles=quantiles, lookback=4, **FAST).fit(
+        series.iloc[:100])
+    q = fc.predict_quantiles(series.iloc[100:])
+    pd.testing.assert_series_equal(fc.predict(series.iloc[100:]), q[expected],
+                                   check_names=False)
+
+
 # ---------------------------------------------------------------- sample weights
 def test_equal_row_weights_train_exactly_as_none():
     panel = long_panel()
