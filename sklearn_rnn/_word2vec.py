@@ -87,22 +87,59 @@ if numba is not None:
         return (state >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
     @numba.njit(inline="always")
-    def _noise_word(table, r):
-        return table[int(r * len(table))]
+    def _noise_word(prob, alias, r):
+        """Walker's alias method: column ``k`` from the integer part of ``r * n``,
+        kept where the fractional part is below ``prob[k]``, else ``alias[k]``."""
+        x = r * len(prob)
+        k = min(int(x), len(prob) - 1)
+        return k if x - k < prob[k] else alias[k]
 
     @numba.njit(cache=True)
-    def noise_words_numba(table, n, seed):
+    def noise_words_numba(prob, alias, n, seed):
         """``n`` noise words drawn exactly as the numba kernel draws them."""
         out = np.empty(n, dtype=np.int64)
         state = np.uint64(seed)
         for i in range(n):
             state = _next(state)
-            out[i] = _noise_word(table, _uniform(state))
+            out[i] = _noise_word(prob, alias, _uniform(state))
         return out
 
+    @numba.njit(cache=True)
+    def _alias_build(p):
+        n = len(p)
+        scaled = p * n
+        prob = np.ones(n)
+        alias = np.arange(n).astype(np.int32)
+        small = np.empty(n, dtype=np.int64)
+        large = np.empty(n, dtype=np.int64)
+        n_small = n_large = 0
+        for i in range(n):
+            if scaled[i] < 1.0:
+                small[n_small] = i
+                n_small += 1
+            else:
+                large[n_large] = i
+                n_large += 1
+        while n_small > 0 and n_large > 0:
+            n_small -= 1
+            n_large -= 1
+            lo, hi = small[n_small], large[n_large]
+            prob[lo] = scaled[lo]
+            alias[lo] = hi
+            scaled[hi] = (scaled[hi] + scaled[lo]) - 1.0
+            if scaled[hi] < 1.0:
+                small[n_small] = hi
+                n_small += 1
+            else:
+                large[n_large] = hi
+                n_large += 1
+        # What is left has probability 1 up to rounding: prob stays 1.
+        return prob, alias
+
     @numba.njit(fastmath=True, nogil=True, cache=True)
-    def _train_chunk(ids, piece_ptr, first, last, syn0, syn1, table, keep, window, negative,
-                     alpha0, alpha_min, done, total, state, sig_t, logsig_t, log1msig_t):
+    def _train_chunk(ids, piece_ptr, first, last, syn0, syn1, prob, alias, keep, window,
+                     negative, alpha0, alpha_min, done, total, state, sig_t, logsig_t,
+                     log1msig_t):
         """word2vec's skip-gram loop over pieces ``first..last``; updates in place."""
         dim = syn0.shape[1]
         scale = (TABLE_SIZE - 1) / (2 * MAX_EXP)
@@ -140,7 +177,7 @@ if numba is not None:
                             label = 1.0
                         else:
                             state = _next(state)
-                            target = _noise_word(table, _uniform(state))
+                            target = _noise_word(prob, alias, _uniform(state))
                             if target == center:
                                 continue
                             label = 0.0
@@ -174,14 +211,15 @@ if numba is not None:
         return loss, pairs, predictions, kept
 
     @numba.njit(parallel=True, nogil=True, cache=True)
-    def _sg_epoch_numba(ids, piece_ptr, chunk_ptr, syn0, syn1, table, keep, window, negative,
-                        alpha0, alpha_min, done, total, seed, sig_t, logsig_t, log1msig_t):
+    def _sg_epoch_numba(ids, piece_ptr, chunk_ptr, syn0, syn1, prob, alias, keep, window,
+                        negative, alpha0, alpha_min, done, total, seed, sig_t, logsig_t,
+                        log1msig_t):
         n_chunks = len(chunk_ptr) - 1
         out = np.zeros((n_chunks, 4))
         for c in numba.prange(n_chunks):
             state = _next(np.uint64(seed) + np.uint64(2 * c + 1))
             loss, pairs, predictions, kept = _train_chunk(
-                ids, piece_ptr, chunk_ptr[c], chunk_ptr[c + 1], syn0, syn1, table, keep,
+                ids, piece_ptr, chunk_ptr[c], chunk_ptr[c + 1], syn0, syn1, prob, alias, keep,
                 window, negative, alpha0, alpha_min, done, total, state, sig_t, logsig_t,
                 log1msig_t)
             out[c, 0] = loss
@@ -191,24 +229,28 @@ if numba is not None:
         return out.sum(axis=0)
 
 
-def noise_table(cum, size=None):
-    """word2vec's unigram table: ``table[int(u * len(table))]`` for uniform ``u`` draws
-    word ``i`` with probability ``cum[i] - cum[i - 1]`` (to 1 / len(table))."""
-    size = size or max(1_000_000, 100 * len(cum))
-    return np.minimum(np.searchsorted(cum, (np.arange(size) + 0.5) / size, side="right"),
-                      len(cum) - 1).astype(np.int32)
+def alias_tables(cum):
+    """Walker's alias tables ``(prob, alias)`` for the noise distribution whose
+    cumulative sums are ``cum``: ``_noise_word`` then draws word ``i`` with
+    probability ``cum[i] - cum[i - 1]`` exactly (to float64 rounding) from one
+    uniform number. They take 12 bytes a word, so they stay in the CPU's cache;
+    word2vec's unigram table (1e8 entries; 100 per word here before) does not,
+    and its random reads were half of the kernel's time (benchmarks/RESULTS.md).
+    """
+    p = np.diff(np.asarray(cum, dtype=np.float64), prepend=0.0)
+    return _alias_build(np.maximum(p, 0.0))
 
 
-def train_epoch_numba(ids, piece_ptr, syn0, syn1, table, keep, *, window, negative, alpha0,
+def train_epoch_numba(ids, piece_ptr, syn0, syn1, noise, keep, *, window, negative, alpha0,
                       alpha_min, done, total, seed, n_chunks):
-    """One epoch in place on ``syn0``/``syn1``.
+    """One epoch in place on ``syn0``/``syn1``; ``noise`` is ``alias_tables(cum)``.
 
     Returns (loss sum, pairs, predictions (pairs and noise words), kept words).
     """
     # Several chunks per thread balance uneven pieces.
     bounds = np.linspace(0, len(piece_ptr) - 1, n_chunks + 1).round().astype(np.int64)
     loss, pairs, predictions, kept = _sg_epoch_numba(
-        ids, piece_ptr, bounds, syn0, syn1, table, keep, window, negative, alpha0, alpha_min,
+        ids, piece_ptr, bounds, syn0, syn1, *noise, keep, window, negative, alpha0, alpha_min,
         done, total, seed, *_tables())
     return loss, int(pairs), int(predictions), int(kept)
 
@@ -386,7 +428,7 @@ class NumbaEngine(_Engine):
 
     def __init__(self, ids, piece_ptr, syn0, syn1, keep, cum, **kwargs):
         super().__init__(ids, piece_ptr, syn0, syn1, keep, cum, **kwargs)
-        self.table = noise_table(cum)
+        self.noise = alias_tables(cum)
 
     def __enter__(self):
         self.old_threads = numba.get_num_threads()
@@ -399,7 +441,7 @@ class NumbaEngine(_Engine):
 
     def epoch(self, epoch):
         loss, pairs, predictions, words = train_epoch_numba(
-            self.ids, self.piece_ptr, self.syn0, self.syn1, self.table, self.keep,
+            self.ids, self.piece_ptr, self.syn0, self.syn1, self.noise, self.keep,
             done=epoch * len(self.ids), seed=self.seed + epoch, n_chunks=8 * self.n_threads,
             **self.params)
         return dict(loss=loss, predictions=predictions, pairs=pairs, words=words)

@@ -58,12 +58,26 @@ def test_negative_samples_follow_the_noise_distribution(engine):
     cum[-1] = 1.0
     n = 200_000
     if engine == "numba":
-        draws = _word2vec.noise_words_numba(_word2vec.noise_table(cum), n, 7)
+        draws = _word2vec.noise_words_numba(*_word2vec.alias_tables(cum), n, 7)
     else:
         draws = _word2vec.noise_words_torch(torch.as_tensor(cum), (n,),
                                             torch.Generator().manual_seed(0)).numpy()
     freq = np.bincount(draws, minlength=len(counts)) / n
     np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / n))
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("p", [[1.0], [0.5, 0.5], [0.7, 0.0, 0.2, 0.1],
+                               list(np.arange(1, 2001) ** -0.9 / (np.arange(1, 2001) ** -0.9).sum())])
+def test_alias_tables_encode_the_noise_distribution_exactly(p):
+    # The numba kernel's sampler: column k with probability 1/n, then k itself with
+    # probability prob[k], else alias[k]; the implied distribution is p itself.
+    p = np.asarray(p)
+    prob, alias = _word2vec.alias_tables(np.cumsum(p))
+    n = len(p)
+    implied = prob / n + np.bincount(alias, weights=1.0 - prob, minlength=n) / n
+    np.testing.assert_allclose(implied, p, rtol=1e-9, atol=1e-15)
+    assert prob.nbytes + alias.nbytes == 12 * n  # small enough to stay in the CPU cache
 
 
 @pytest.mark.parametrize("engine", ENGINES)
