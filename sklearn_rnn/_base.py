@@ -27,7 +27,8 @@ from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
 from .utils import (check_sample_weight, check_sequences, draw_seed, python_scalars,
-                    resolve_device, robust_mean, robust_std, torch_session, torch_threads,
+                    refuse_bool_numbers, resolve_device, robust_mean, robust_std, torch_session,
+                    torch_threads,
                     unit_mean_weights)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
@@ -153,6 +154,7 @@ class BaseNetEstimator(BaseEstimator):
     # --------------------------------------------------------------- template
     def _fit(self, X, y, *, incremental, **kwargs):
         self._validate_params()
+        refuse_bool_numbers(self)
         self._check_checkpoint_dir()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
         if reset:
@@ -317,7 +319,8 @@ class BaseNetEstimator(BaseEstimator):
             raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} is not writable.")
 
     def _recover(self, what, *, first):
-        """After a failed or interrupted epoch: keep the last completed one, say so."""
+        """After a failed or interrupted epoch: keep the last completed one (with early
+        stopping, the best one so far), say so."""
         if first:
             del self.net_
             raise ValueError(
@@ -326,11 +329,19 @@ class BaseNetEstimator(BaseEstimator):
                 "scale_inputs=True), or lower lr (clip_grad_norm also guards against "
                 "exploding gradients).")
         self.net_.restore_last_good_epoch()
+        stopping = dict(self.net_.callbacks_).get("stopping")
+        best = (getattr(stopping, "best_model_weights_", None)
+                if stopping is not None and stopping.load_best else None)
+        if best is not None:  # early stopping keeps the best epoch, as a stop would
+            self.net_.module_.load_state_dict(best)
+            kept = (f"the weights of epoch {stopping.best_epoch_}, the best of the "
+                    f"{len(self.net_.history)} completed (early stopping)")
+        else:
+            kept = f"the weights of epoch {len(self.net_.history)}, the last one completed"
+        # stacklevel: the caller of fit/partial_fit (via _fit and this method).
         warnings.warn(
-            f"{what} {type(self).__name__} keeps the weights of epoch "
-            f"{len(self.net_.history)}, the last one completed; fit again with "
-            "warm_start=True (or partial_fit) to resume from there.",
-            ConvergenceWarning, stacklevel=3)
+            f"{what} {type(self).__name__} keeps {kept}; fit again with warm_start=True "
+            "(or partial_fit) to resume from there.", ConvergenceWarning, stacklevel=4)
 
     def _make_engine(self, device, settings):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
@@ -494,9 +505,10 @@ class BaseSequenceEstimator(BaseNetEstimator):
         x = np.empty(batch.x.shape, dtype=np.float32)
         rows = max(1, _SCALE_BLOCK // max(1, batch.x[0].size))
         with np.errstate(over="ignore"):  # overflow is checked just below
+            shift = self.input_mean_ / self.input_scale_
             for start in range(0, len(x), rows):
-                x[start:start + rows] = ((batch.x[start:start + rows] - self.input_mean_)
-                                         / self.input_scale_)
+                # x / scale - mean / scale: no overflow for values near the float64 limit.
+                x[start:start + rows] = batch.x[start:start + rows] / self.input_scale_ - shift
         if not np.isfinite(x).all():
             raise ValueError(
                 "X has values too large for the network's float32 after scaling (beyond "

@@ -485,10 +485,13 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     f"The series_id column {self.series_id!r} has missing values (in "
                     f"{int(missing.sum())} row(s), e.g. at {index[np.argmax(missing)]!r}); "
                     "every row needs the series it belongs to.")
-            if any(isinstance(v, (tuple, list, np.ndarray)) for v in series_col[:1000]):
-                raise ValueError(f"The series_id column {self.series_id!r} holds sequences "
-                                 f"(e.g. {series_col[0]!r}); a series id must be one value "
-                                 "(a number or a string).")
+            if series_col.dtype == object:
+                bad = next((v for v in series_col
+                            if isinstance(v, (tuple, list, set, dict, np.ndarray))), None)
+                if bad is not None:
+                    raise ValueError(f"The series_id column {self.series_id!r} holds "
+                                     f"sequences (e.g. {bad!r}); a series id must be one "
+                                     "value (a number or a string).")
             codes, uniques = pd.factorize(series_col)
             keys = list(uniques)
             rows = [np.flatnonzero(codes == i) for i in range(len(keys))]

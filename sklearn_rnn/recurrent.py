@@ -76,9 +76,9 @@ _PARAMETERS = """
         Print a line per epoch (losses and time) when positive.
     tbptt_steps : int or None, default=None
         Truncated backpropagation through time: read sequences in chunks of
-        this many steps, counted back from the end (so the gradient of the
-        last step reaches this many steps back; the first chunk takes the
-        remainder), carrying the hidden state and detaching it between
+        this many steps, counted back from the (padded) end (so the gradient
+        of the last step of a full-length sequence reaches this many steps
+        back; the first chunk takes the remainder), carrying the hidden state and detaching it between
         chunks. None (or a value >= the sequence length) is full BPTT. With
         "last" pooling and equal lengths, training memory grows with
         ``tbptt_steps`` rather than the sequence length (not so for ragged
@@ -297,8 +297,10 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         counts = np.bincount(y_encoded)
         n_valid = int(np.ceil(self.validation_fraction * len(y_encoded)))
         # Stratify only where train_test_split can: every class twice, and room
-        # for every class in the validation part.
-        if counts[counts > 0].min() >= 2 and n_valid >= np.count_nonzero(counts):
+        # for every class in both the validation and the training part.
+        n_classes = np.count_nonzero(counts)
+        if (counts[counts > 0].min() >= 2 and n_valid >= n_classes
+                and len(y_encoded) - n_valid >= n_classes):
             return y_encoded
         return None
 

@@ -14,7 +14,7 @@ from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from . import _word2vec
 from ._base import store_parameters
-from .utils import draw_seed, resolve_device
+from .utils import draw_seed, refuse_bool_numbers, resolve_device
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 
@@ -229,6 +229,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self
         """
         self._validate_params()
+        refuse_bool_numbers(self)
         for attr in _FITTED:  # a refit that fails leaves no stale vectors behind
             self.__dict__.pop(attr, None)
         _check_feature_names(self, X, reset=True)

@@ -184,6 +184,10 @@ MORE_FIT_CASES = [
     ("datetime_array_3d", DATES.to_numpy()[:, :, None], None, r"X holds date/time values"),
     ("datetime_ragged", [DATES.to_numpy()[i, : 3 + i % 2] for i in range(N)], None,
      r"X\[0\] holds date/time values"),
+    ("datetime_objects_in_lists", [[np.datetime64("2020-01-01")] * T] * N, None,
+     r"X holds date/time values \(datetime64\)"),
+    ("datetime_duplicated_column", pd.concat([DATES[["t0"]], DATES[["t0"]]], axis=1), None,
+     r"X has date/time columns \['t0', 't0'\]"),
     ("none_in_ragged_list", _ragged(5, 3, 4)[:1] + [None] + _ragged(5, 3, 4)[1:], None,
      r"X\[1\] is None, not a sequence"),
     ("none_in_ragged_series", pd.Series(_ragged(5, 3, 4)[:1] + [None] + _ragged(5, 3, 4)[1:],
@@ -200,6 +204,26 @@ def test_sequence_fit_rejects_dates_and_holes(Est, case, X_bad, y_kind, match):
     _raises(lambda: Est(**FAST).fit(X_bad, y), match)
 
 
+BOOL_FOR_NUMBER = ["hidden_size", "batch_size", "n_threads", "patience", "clip_grad_norm",
+                   "lr", "max_epochs"]
+
+
+@pytest.mark.parametrize("param", BOOL_FOR_NUMBER)
+@pytest.mark.parametrize("Est", [GRURegressor, TDNNClassifier, LSTMForecaster,
+                                 RNNLanguageModel], ids=lambda E: E.__name__)
+def test_a_bool_for_a_numeric_parameter_is_refused(Est, param):
+    # bool is an int to scikit-learn's Interval: True would pass as 1 (or fail in torch).
+    if param not in Est().get_params():
+        pytest.skip(f"{Est.__name__} has no {param}")
+    data = {LSTMForecaster: (SERIES, None), RNNLanguageModel: (["abc abd"] * 4, None)}
+    X_fit, y_fit = data.get(Est, (X, _y(Est)))
+    _raises(lambda: Est(**{**FAST_FORECAST, "lookback": 3} if Est is LSTMForecaster else FAST)
+            .set_params(**{param: True}).fit(X_fit, y_fit),
+            rf"The '{param}' parameter of {Est.__name__} must be a number .*not a bool; got True")
+    with pytest.raises(ValueError, match="not a bool"):
+        SkipGramTransformer(vector_size=True).fit(TEXTS)
+
+
 @pytest.mark.parametrize("Est", CLASSIFIERS, ids=lambda E: E.__name__)
 def test_classifier_rejects_missing_labels_of_any_dtype(Est):
     for labels in (pd.Series(Y_CLF, dtype="str"), pd.Series(Y_CLF, dtype=object)):
@@ -214,6 +238,17 @@ def test_classifier_rejects_missing_labels_of_any_dtype(Est):
 def test_regressor_rejects_date_targets(Est):
     _raises(lambda: Est(**FAST).fit(X, pd.Series(pd.date_range("2000", periods=N))),
             r"y holds date/time values")
+    _raises(lambda: Est(**FAST).fit(X, [np.datetime64("2020-01-01")] * N),
+            r"y holds date/time values")
+
+
+def test_scaling_never_overflows_near_the_float64_limit():
+    # Scaled as x / scale - mean / scale: the scaled values are small, even where
+    # x - mean would overflow.
+    X_edge = np.full((20, 3), -1.5e308)
+    X_edge[::2, 0] = 1.5e308
+    model = GRURegressor(**FAST).fit(X_edge, Y_REG)
+    _finite(model.predict(X_edge))
 
 
 def _target(Est, kind):
@@ -451,7 +486,10 @@ FORECAST_FIT_CASES = [
      r"MultiIndex \['sid', 't'\].*reset_index\(\).*series_id"),
     ("tuple_series_ids", {"target": "y", "series_id": "id"},
      FRAME.assign(id=[("a", 1)] * 20 + [("b", 2)] * 20), None,
-     r"series_id column 'id' holds sequences"),
+     r"series_id column 'id' holds sequences \(e.g. \('a', 1\)\)"),
+    ("one_list_id_late", {"target": "y", "series_id": "id"},
+     FRAME.assign(id=["a"] * 39 + [["b"]]), None,
+     r"series_id column 'id' holds sequences \(e.g. \['b'\]\)"),
     ("duplicated_quantiles", {"loss": "quantile", "quantiles": [0.5, 0.5]}, SERIES, None,
      r"quantiles must be a non-empty list of distinct numbers"),
     ("poisson_negative_target", {"loss": "poisson"}, SERIES, None,

@@ -165,3 +165,22 @@ def test_verbose_prints_the_epoch_that_stops_training(capsys):
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == model.n_iter_ == 3
     assert "Stopping since valid_loss has not improved in the last 2 epochs" in out
+
+
+def test_nan_loss_with_early_stopping_keeps_the_best_epoch_and_warns_at_the_caller():
+    # Plain SGD at a learning rate that diverges: epoch 1 is the best, the loss
+    # then explodes and becomes inf. Early stopping promises the best epoch's
+    # weights, so a diverged fit keeps them too (not the last, exploded epoch).
+    rng = np.random.RandomState(0)
+    X2 = rng.randn(200, 6)
+    y2 = X2.sum(1) + 0.5 * rng.randn(200)
+    params = dict(hidden_size=8, random_state=2, optimizer="sgd", lr=0.28, clip_grad_norm=None)
+    best = ElmanRegressor(max_epochs=1, **params).fit(X2, y2)
+    with pytest.warns(ConvergenceWarning, match=r"keeps the weights of epoch 1, the best of "
+                      r"the \d completed \(early stopping\)") as record:
+        model = ElmanRegressor(max_epochs=5, **params).fit(X2, y2)
+    assert record[0].filename == __file__  # points at the caller, not inside the library
+    assert max(model.history_[:, "valid_loss"]) > 1e6   # it did explode
+    for a, b in zip(_weights(model), _weights(best)):
+        torch.testing.assert_close(a, b)
+    assert model.score(X2, y2) == pytest.approx(best.score(X2, y2))

@@ -499,3 +499,14 @@ def test_cuda_fit_predict_matches_quality(Est):
     # A GPU-trained model predicts on CPU after pickling when moved there.
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_early_stopping_split_falls_back_when_stratifying_cannot_fill_both_parts():
+    # 5 classes of 2: a stratified 60 % validation split would leave 4 training
+    # samples for 5 classes (train_test_split refuses); an unstratified one is fine,
+    # as MLPClassifier's.
+    X = np.random.RandomState(0).randn(10, 4)
+    y = np.repeat(np.arange(5), 2)
+    model = GRUClassifier(hidden_size=4, max_epochs=2, validation_fraction=0.6,
+                          random_state=0).fit(X, y)
+    assert model.predict(X).shape == (10,)

@@ -20,7 +20,9 @@ as scikit-learn reads it.
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import issparse
+from sklearn.utils._param_validation import InvalidParameterError, Interval
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 
@@ -66,17 +68,28 @@ def check_not_times(X, input_name="X"):
     """Refuse date/time values, which numpy would silently turn into counts of
     some time unit (so the same dates would mean other numbers in another
     unit)."""
+    hint = ("the network needs numbers. Turn them into numeric features first (e.g. "
+            "elapsed days, day of week).")
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame
-        bad = [c for c, t in zip(X.columns, X.dtypes) if _is_time_dtype(t)]
+        bad = [(c, t) for c, t in zip(X.columns, X.dtypes) if _is_time_dtype(t)]
         if bad:
-            raise TypeError(
-                f"{input_name} has date/time columns {bad} (dtypes "
-                f"{[str(X[c].dtype) for c in bad]}); the network needs numbers. Turn "
-                "them into numeric features first (e.g. elapsed days, day of week).")
-    elif _is_time_dtype(getattr(X, "dtype", None)):
-        raise TypeError(f"{input_name} holds date/time values (dtype {X.dtype}); the "
-                        "network needs numbers. Turn them into numeric features first "
-                        "(e.g. elapsed days, day of week).")
+            raise TypeError(f"{input_name} has date/time columns {[c for c, _ in bad]} "
+                            f"(dtypes {[str(t) for _, t in bad]}); {hint}")
+        return
+    dtype = getattr(X, "dtype", None)
+    if _is_time_dtype(dtype):
+        raise TypeError(f"{input_name} holds date/time values (dtype {dtype}); {hint}")
+    if isinstance(X, (list, tuple)) or dtype == object:
+        # Python or numpy date/time objects among plain values (the first rows
+        # tell: a column of dates is dates throughout).
+        try:
+            values = np.asarray(list(X[:100]), dtype=object).ravel()
+        except (TypeError, ValueError):  # ragged: each sequence is checked on its own
+            return
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("datetime64", "datetime", "date", "timedelta64", "timedelta", "time",
+                    "period"):
+            raise TypeError(f"{input_name} holds date/time values ({kind}); {hint}")
 
 
 def _is_time_dtype(dtype):
@@ -84,8 +97,7 @@ def _is_time_dtype(dtype):
         return False
     if getattr(dtype, "kind", None) in ("m", "M"):
         return True
-    import pandas as pd  # pandas' own extension dtypes (tz-aware, periods)
-
+    # pandas' own extension dtypes (tz-aware, periods)
     return isinstance(dtype, (pd.DatetimeTZDtype, pd.PeriodDtype))
 
 
@@ -184,6 +196,19 @@ def check_sequences(estimator, X, *, reset):
             f"X has {batch.x.shape[2]} feature(s) per time step, but {name} was "
             f"fitted with {estimator._n_step_features}.")
     return batch
+
+
+def refuse_bool_numbers(estimator):
+    """Refuse ``True``/``False`` for a numeric parameter (``n_threads=True``,
+    ``batch_size=True``): scikit-learn's ``Interval`` accepts them, as ``bool`` is
+    an ``int``, and they would pass as 1 and 0 (or fail inside torch)."""
+    for name, constraints in estimator._parameter_constraints.items():
+        value = getattr(estimator, name, None)
+        if (isinstance(value, (bool, np.bool_)) and "boolean" not in constraints
+                and any(isinstance(c, Interval) for c in constraints)):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be a number "
+                f"(or as documented), not a bool; got {value!r}.")
 
 
 def check_sample_weight(sample_weight, n_samples):
