@@ -110,16 +110,14 @@ if numba is not None:
         scaled = p * n
         prob = np.ones(n)
         alias = np.arange(n).astype(np.int32)
+        # Stacks of the columns below and at or above their share.
         small = np.empty(n, dtype=np.int64)
         large = np.empty(n, dtype=np.int64)
-        n_small = n_large = 0
-        for i in range(n):
-            if scaled[i] < 1.0:
-                small[n_small] = i
-                n_small += 1
-            else:
-                large[n_large] = i
-                n_large += 1
+        below = np.flatnonzero(scaled < 1.0)
+        above = np.flatnonzero(scaled >= 1.0)
+        n_small, n_large = len(below), len(above)
+        small[:n_small] = below
+        large[:n_large] = above
         while n_small > 0 and n_large > 0:
             n_small -= 1
             n_large -= 1
