@@ -206,21 +206,24 @@ def test_sequence_fit_rejects_dates_and_holes(Est, case, X_bad, y_kind, match):
 
 BOOL_FOR_NUMBER = ["hidden_size", "batch_size", "n_threads", "patience", "clip_grad_norm",
                    "lr", "max_epochs"]
+BOOL_CASES = [(Est, param) for Est in (GRURegressor, TDNNClassifier, LSTMForecaster,
+                                       RNNLanguageModel)
+              for param in BOOL_FOR_NUMBER if param in Est().get_params()]
 
 
-@pytest.mark.parametrize("param", BOOL_FOR_NUMBER)
-@pytest.mark.parametrize("Est", [GRURegressor, TDNNClassifier, LSTMForecaster,
-                                 RNNLanguageModel], ids=lambda E: E.__name__)
+@pytest.mark.parametrize("Est, param", BOOL_CASES,
+                         ids=[f"{E.__name__}-{p}" for E, p in BOOL_CASES])
 def test_a_bool_for_a_numeric_parameter_is_refused(Est, param):
     # bool is an int to scikit-learn's Interval: True would pass as 1 (or fail in torch).
-    if param not in Est().get_params():
-        pytest.skip(f"{Est.__name__} has no {param}")
     data = {LSTMForecaster: (SERIES, None), RNNLanguageModel: (["abc abd"] * 4, None)}
     X_fit, y_fit = data.get(Est, (X, _y(Est)))
     _raises(lambda: Est(**{**FAST_FORECAST, "lookback": 3} if Est is LSTMForecaster else FAST)
             .set_params(**{param: True}).fit(X_fit, y_fit),
             rf"The '{param}' parameter of {Est.__name__} must be a number .*not a bool; got True")
-    with pytest.raises(ValueError, match="not a bool"):
+
+
+def test_skipgram_refuses_a_bool_for_a_numeric_parameter():
+    with pytest.raises(ValueError, match="'vector_size' parameter .*not a bool"):
         SkipGramTransformer(vector_size=True).fit(TEXTS)
 
 

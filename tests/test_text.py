@@ -388,13 +388,11 @@ def test_word2vec_format_refuses_words_with_whitespace(tmp_path):
         sg.save_word2vec_format(tmp_path / "v.txt")
 
 
-@pytest.mark.parametrize("engine", ["numba", "torch"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_diverging_training_is_an_error_and_leaves_the_transformer_unfitted(engine,
                                                                             monkeypatch):
     from sklearn.exceptions import NotFittedError
 
-    if engine == "numba" and not numba_available():
-        pytest.skip("numba is not installed")
     docs, *_ = topic_corpus(n=40)
     sg = SkipGramTransformer(vector_size=8, min_count=1, epochs=2, random_state=0,
                              engine=engine).fit(docs)
