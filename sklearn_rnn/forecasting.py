@@ -396,10 +396,10 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             if self.series_id is not None and self.series_id not in columns:
                 raise ValueError(f"series_id={self.series_id!r} is not a column of X; the "
                                  f"columns are {columns}.")
-            if need_target and self.target is not None and self.target not in columns:
-                raise ValueError(f"target={self.target!r} is not a column of X (the columns "
-                                 f"are {columns}): {_TARGET_NEEDS[need_target]}.")
             if need_target and self.target is not None:
+                if self.target not in columns:
+                    raise ValueError(f"target={self.target!r} is not a column of X (the "
+                                     f"columns are {columns}): {_TARGET_NEEDS[need_target]}.")
                 target_values = X[self.target].to_numpy()
             if self.series_id is not None:
                 series_col = X[self.series_id].to_numpy()
@@ -494,7 +494,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                                      "value (a number or a string).")
             codes, uniques = pd.factorize(series_col)
             keys = list(uniques)
-            rows = [np.flatnonzero(codes == i) for i in range(len(keys))]
+            # Each series' rows in order, in one pass (not one scan per series).
+            order = np.argsort(codes, kind="stable")
+            rows = np.split(order, np.cumsum(np.bincount(codes, minlength=len(keys)))[:-1])
             indexes = [_keep_freq(index[r], getattr(index, "freq", None)) for r in rows]
         for key, sub in zip(keys, indexes):
             _check_time_order(sub, key)

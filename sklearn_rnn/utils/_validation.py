@@ -48,14 +48,18 @@ class SequenceBatch:
                              None if self.lengths is None else self.lengths[index])
 
 
+def _is_sequence(item):
+    """An item of a list of sequences (an array or list, not a string)."""
+    return hasattr(item, "__len__") and not isinstance(item, (str, bytes))
+
+
 def _is_sequence_list(X):
     """A list of sequences that is not a plain 2-D table.
 
     Equal-length lists of numbers stay a table, as scikit-learn reads them;
     sequences of different lengths, or 2-D ones, make a sequence list.
     """
-    if not (isinstance(X, (list, tuple)) and len(X) > 0
-            and any(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
+    if not (isinstance(X, (list, tuple)) and len(X) > 0 and all(map(_is_sequence, X))):
         return False
     return len({len(s) for s in X}) > 1 or any(np.ndim(s) == 2 for s in X)
 
@@ -138,7 +142,7 @@ def check_sequences(estimator, X, *, reset):
     """
     name = type(estimator).__name__
     if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
-            and any(hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X)):
+            and any(map(_is_sequence, X))):
         # A 1-D object array or Series whose items are sequences (ragged data kept in
         # one column): the same as the list of them.
         X = list(X)
@@ -146,7 +150,7 @@ def check_sequences(estimator, X, *, reset):
         raise ValueError(f"X is empty: {name} needs at least one sequence.")
     check_not_times(X)
     if isinstance(X, (list, tuple)):
-        is_seq = [hasattr(s, "__len__") and not isinstance(s, (str, bytes)) for s in X]
+        is_seq = [_is_sequence(s) for s in X]
         if any(is_seq) and not all(is_seq):
             i = is_seq.index(False)
             raise ValueError(
