@@ -7,6 +7,9 @@ every estimator; ``BaseSequenceEstimator`` adds the sequence input contract
 
 from numbers import Integral, Real
 
+import difflib
+import functools
+import inspect
 import os
 import warnings
 
@@ -87,6 +90,42 @@ def store_parameters(estimator, arguments):
             setattr(estimator, name, value)
 
 
+def public_init(cls):
+    """Give ``cls`` an ``__init__`` that names ``cls`` when called with a wrong keyword.
+
+    Most estimators inherit their ``__init__`` from a private base, so Python's own
+    error named that base (``_SequenceClassifier.__init__() got an unexpected
+    keyword argument``). The wrapper keeps the signature (scikit-learn reads the
+    parameters from it, through ``__wrapped__``) and, for a misspelt keyword,
+    names the class and the closest parameter. Returns ``cls``.
+    """
+    init = getattr(cls.__init__, "__wrapped__", cls.__init__)
+    signature = inspect.signature(init)
+    parameters = tuple(signature.parameters)[1:]
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(_call_error(cls.__name__, parameters, kwargs, exc)) from None
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__name__}.__init__"
+    cls.__init__ = __init__
+    return cls
+
+
+def _call_error(name, parameters, kwargs, exc):
+    unknown = [k for k in kwargs if k not in parameters]
+    if not unknown:
+        return f"{name}(): {exc}."
+    close = difflib.get_close_matches(unknown[0], parameters, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return (f"{name} got an unexpected keyword argument {unknown[0]!r}.{hint} "
+            f"Its parameters are: {', '.join(parameters)}.")
+
+
 def _same(a, b):
     """Parameter values equal (arrays and tuples of numbers included)."""
     try:
@@ -139,6 +178,11 @@ class BaseNetEstimator(BaseEstimator):
 
     #: The recurrent cell of the named estimators; RNN* classes take ``cell``.
     _cell = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            public_init(cls)
 
     # Defaults chosen by the UCR/UEA study in benchmarks/RESULTS.md.
     def __init__(self, *, hidden_size=64, num_layers=1, dropout=0.0,

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from . import _word2vec
-from ._base import store_parameters
+from ._base import public_init, store_parameters
 from .utils import draw_seed, refuse_bool_numbers, resolve_device
 
 _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
@@ -23,6 +23,7 @@ _TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
 _FITTED = ("vocabulary_", "idf_", "embeddings_", "history_", "n_features_in_")
 
 
+@public_init
 class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Word2vec skip-gram embeddings trained on your corpus, one row per document.
 

@@ -54,6 +54,20 @@ def test_matrix_covers_every_public_estimator():
     assert covered == public
 
 
+ALL_ESTIMATORS = SEQUENCE_ESTIMATORS + FORECASTERS + [SkipGramTransformer, RNNLanguageModel]
+
+
+@pytest.mark.parametrize("Est", ALL_ESTIMATORS, ids=lambda E: E.__name__)
+def test_a_misspelt_parameter_names_the_class_and_the_closest_parameter(Est):
+    # Most classes inherit __init__ from a private base, which Python's own error named.
+    with pytest.raises(TypeError, match=rf"^{Est.__name__} got an unexpected keyword "
+                                        r"argument 'random_stat'\. Did you mean "
+                                        r"'random_state'\?"):
+        Est(random_stat=0)
+    with pytest.raises(TypeError, match=rf"^{Est.__name__}\(\): too many positional"):
+        Est(*range(3))
+
+
 # ---------------------------------------------------------------------- helpers
 def _chain(exc):
     """The exception and the ones it was raised from (as a user's traceback shows)."""
