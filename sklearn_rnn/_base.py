@@ -11,6 +11,7 @@ import difflib
 import functools
 import inspect
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -69,9 +70,15 @@ class Checkpoint(Callback):
         estimator.history_ = estimator._epoch_history()
         directory = Path(estimator.checkpoint_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / "checkpoint.skrnn.partial"
-        save(estimator, partial)
-        os.replace(partial, directory / "checkpoint.skrnn")
+        # A name of its own: the fits of a parallel search share checkpoint_dir
+        # (clone copies it), and one fit's replace must not move another's file.
+        partial = directory / f"checkpoint.skrnn.{os.getpid()}-{threading.get_ident()}.partial"
+        try:
+            save(estimator, partial)
+            os.replace(partial, directory / "checkpoint.skrnn")
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def __getstate__(self):
         # A fitted estimator's pickle should not hold itself through its engine.
@@ -235,7 +242,7 @@ class BaseNetEstimator(BaseEstimator):
                 self.net_.partial_fit(train)
             except NonFiniteLoss as exc:
                 self._recover(f"Training stopped: {exc} (not a finite number).",
-                              first=self.net_.good_epochs_ == 0)
+                              first=self.net_.good_epochs_ == 0, fresh_moments=True)
             except BaseException:
                 # Anything else (out of memory, a failing callback): no half-trained
                 # network stays behind a fit from scratch; a warm start keeps its
@@ -361,9 +368,10 @@ class BaseNetEstimator(BaseEstimator):
         if not os.access(directory, os.W_OK):
             raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} is not writable.")
 
-    def _recover(self, what, *, first):
+    def _recover(self, what, *, first, fresh_moments=False):
         """After a failed or interrupted epoch: keep the last completed one (with early
-        stopping, the best one so far), say so."""
+        stopping, the best one so far), say so. ``fresh_moments`` clears the
+        optimizer's state too (a non-finite loss leaves NaN in it)."""
         if first:
             del self.net_
             raise ValueError(
@@ -371,7 +379,7 @@ class BaseNetEstimator(BaseEstimator):
                 "Check X and y for values too large to train on (scale them, or keep "
                 "scale_inputs=True), or lower lr (clip_grad_norm also guards against "
                 "exploding gradients).")
-        self.net_.restore_last_good_epoch()
+        self.net_.restore_last_good_epoch(fresh_moments=fresh_moments)
         stopping = dict(self.net_.callbacks_).get("stopping")
         best = (getattr(stopping, "best_model_weights_", None)
                 if stopping is not None and stopping.load_best else None)

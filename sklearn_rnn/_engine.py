@@ -273,10 +273,17 @@ class SequenceEngine(NeuralNet):
             callback.__dict__.pop("params_", None)
             callback.__dict__.pop("steps_", None)
 
-    def restore_last_good_epoch(self):
-        """Weights and history of the last completed epoch (drops a partial one)."""
+    def restore_last_good_epoch(self, *, fresh_moments=False):
+        """Weights and history of the last completed epoch (drops a partial one).
+
+        ``fresh_moments``: also clear the optimizer's state (Adam's moments, SGD's
+        momentum). After a non-finite loss they hold NaN or inf, and every later
+        step would write them into the restored weights again.
+        """
         self.module_.load_state_dict(self.good_state_)
         del self.history[self.good_epochs_:]
+        if fresh_moments:
+            self.optimizer_.state.clear()
 
     def _set_training(self, training=True):
         # skorch sets the mode of every module on every batch (13 us each).

@@ -184,3 +184,39 @@ def test_nan_loss_with_early_stopping_keeps_the_best_epoch_and_warns_at_the_call
     for a, b in zip(_weights(model), _weights(best)):
         torch.testing.assert_close(a, b)
     assert model.score(X2, y2) == pytest.approx(best.score(X2, y2))
+
+
+def test_training_resumes_after_a_nan_loss(fail_in_epoch):
+    # The failed batch's step left NaN in Adam's moments; kept, they poisoned every
+    # later step, so each warm start failed again in its first epoch.
+    fail_in_epoch(3, "nan")
+    with pytest.warns(ConvergenceWarning, match="not a finite number"):
+        model = ElmanRegressor(warm_start=True, **PARAMS).fit(X, Y)
+    moments = [v for state in model.net_.optimizer_.state.values() for v in state.values()
+               if torch.is_tensor(v)]
+    assert all(torch.isfinite(v).all() for v in moments)
+    fail_in_epoch(99, "nan")                           # disarm
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, Y)
+    assert model.n_iter_ == 2 + PARAMS["max_epochs"]
+    losses = model.history_[:, "train_loss"]
+    assert np.isfinite(losses).all() and losses[-1] < losses[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.partial_fit(X, Y)
+
+
+def test_parallel_fits_share_a_checkpoint_dir(tmp_path):
+    # Every fit of a search gets the same checkpoint_dir (clone copies it); a shared
+    # temporary name let one process's replace move another's half-written file.
+    from sklearn.model_selection import GridSearchCV
+    from sklearn_rnn import load
+
+    search = GridSearchCV(
+        ElmanRegressor(**{**PARAMS, "max_epochs": 16, "batch_size": 64},
+                       checkpoint_dir=str(tmp_path)),
+        {"hidden_size": [2, 3, 4, 5]}, cv=2, n_jobs=2, error_score="raise")
+    search.fit(X, Y)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.skrnn"]
+    assert load(tmp_path / "checkpoint.skrnn").n_iter_ == 16
