@@ -12,15 +12,22 @@ writes one zip file with
   tensors and plain containers.
 
 ``load`` rebuilds the estimator from those alone, so loading a tampered,
-truncated or foreign file raises an error and never executes code. A model
+truncated or foreign file raises :class:`PersistenceError` and never executes
+code. Both functions take a file name (str, bytes or ``os.PathLike``) or an
+open binary file object, as ``torch.save`` and ``joblib.dump`` do. A model
 trained on a GPU is loaded onto the CPU on a machine without one (weights are
 mapped there; this path has not yet run on a GPU machine).
 """
 
 import io
 import json
+import lzma
 import os
+import re
+import reprlib
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +46,27 @@ _TRANSIENT = {"_parent_callback_ctx", "_callback_fit_ctx"}
 
 class PersistenceError(ValueError):
     """The file is not a (compatible, intact) sklearn_rnn estimator file."""
+
+
+class _Malformed(Exception):
+    """A part of the file does not have the structure ``save`` writes.
+
+    Raised where the file name is not known; ``load`` turns it into a
+    :class:`PersistenceError` that names the file.
+    """
+
+
+def _get(entry, key, types, what="entry"):
+    """``entry[key]``, checked to be of ``types`` (a bool is no int here)."""
+    types = types if isinstance(types, tuple) else (types,)
+    if not isinstance(entry, dict) or key not in entry:
+        raise _Malformed(f"an encoded {what} lacks its {key!r} field")
+    value = entry[key]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        expected = " or ".join(t.__name__ for t in types)
+        raise _Malformed(f"the {key!r} field of an encoded {what} is {reprlib.repr(value)}, "
+                         f"expected {expected}")
+    return value
 
 
 def _classes():
@@ -162,62 +190,126 @@ def _encode_offset(value, tensors, name):
 
 
 def _decode_offset(value, tensors):
+    freqstr = _get(value, "__offset__", str, "time offset")
     if value.get("class") is None:
-        return pd.tseries.frequencies.to_offset(value["__offset__"])
-    cls = getattr(pd.offsets, value["class"], None)
+        return pd.tseries.frequencies.to_offset(freqstr)
+    name = _get(value, "class", str, "time offset")
+    cls = getattr(pd.offsets, name, None)
     # Only pandas offset classes: the name comes from the file.
     if not (isinstance(cls, type) and issubclass(cls, pd.offsets.BaseOffset)):
-        raise PersistenceError(f"Unknown offset class in the estimator file: {value['class']!r}")
-    return cls(n=value["n"], normalize=value["normalize"], **_decode(value["kwds"], tensors))
+        raise _Malformed(f"unknown offset class {reprlib.repr(name)}")
+    kwds = _decode(_get(value, "kwds", dict, "time offset"), tensors)
+    if not isinstance(kwds, dict):
+        raise _Malformed(f"the keywords of offset {name} are not a mapping")
+    return cls(n=_get(value, "n", int, "time offset"),
+               normalize=_get(value, "normalize", bool, "time offset"), **kwds)
+
+
+# The form numpy's ``dtype.str`` takes ('<f4', '|b1', '<U7', '|O', '<M8[ns]'):
+# np.dtype parses other strings with ast.literal_eval, which raises SyntaxError.
+_DTYPE = re.compile(r"[<>|=]?[a-zA-Z]\d*(\[\w+\])?")
+
+
+def _dtype(entry, what):
+    text = _get(entry, "dtype", str, what)
+    if not _DTYPE.fullmatch(text):
+        raise _Malformed(f"the dtype of an encoded {what} is {reprlib.repr(text)}, expected "
+                         "a numpy dtype string such as '<f4'")
+    return np.dtype(text)
 
 
 def _decode(value, tensors):
+    """The value ``_encode`` wrote; every field is checked, since it comes from the file."""
     if isinstance(value, list):
         return [_decode(v, tensors) for v in value]
     if not isinstance(value, dict):
         return value
     if "__tensor__" in value:
-        return tensors[value["__tensor__"]].numpy().astype(np.dtype(value["dtype"]), copy=False)
+        name = _get(value, "__tensor__", str, "tensor reference")
+        if name not in tensors:
+            raise _Malformed(f"the tensor {reprlib.repr(name)} is missing from {_TENSORS}")
+        dtype = _dtype(value, "tensor reference")
+        return tensors[name].numpy().astype(dtype, copy=False)
     if "__array__" in value:
-        items = [_decode(v, tensors) for v in value["__array__"]]
-        dtype = np.dtype(value["dtype"])
+        items = [_decode(v, tensors) for v in _get(value, "__array__", list, "array")]
+        dtype = _dtype(value, "array")
         out = np.empty(len(items), dtype=dtype) if dtype == object else np.asarray(items, dtype)
         if dtype == object:
             out[:] = items
         return out
     if "__tuple__" in value:
-        return tuple(_decode(v, tensors) for v in value["__tuple__"])
+        return tuple(_decode(v, tensors) for v in _get(value, "__tuple__", list, "tuple"))
     if "__dict__" in value:
-        return {k: _decode(v, tensors) for k, v in value["__dict__"].items()}
+        return {k: _decode(v, tensors)
+                for k, v in _get(value, "__dict__", dict, "mapping").items()}
     if "__items__" in value:
-        return {_hashable(_decode(k, tensors)): _decode(v, tensors) for k, v in value["__items__"]}
+        items = _get(value, "__items__", list, "mapping")
+        if not all(isinstance(item, list) and len(item) == 2 for item in items):
+            raise _Malformed("a mapping's items are not [key, value] pairs")
+        return {_hashable(_decode(k, tensors)): _decode(v, tensors) for k, v in items}
     if "__float__" in value:
-        return float(value["__float__"])
+        return float(_get(value, "__float__", str, "float"))
     if "__datetime64__" in value:
-        return np.asarray(value["__datetime64__"], np.int64).view(np.dtype(value["dtype"]))[()]
+        return np.asarray(_get(value, "__datetime64__", int, "datetime64"), np.int64).view(
+            _dtype(value, "datetime64"))[()]
     if "__timestamp__" in value:
+        _get(value, "__timestamp__", str, "time stamp")
+        for key in ("tz", "unit"):
+            if value.get(key) is not None:
+                _get(value, key, str, "time stamp")
         return _decode_timestamp(value)
     if "__timedelta__" in value:
-        return pd.Timedelta(value["__timedelta__"]).as_unit(value["unit"])
+        return pd.Timedelta(_get(value, "__timedelta__", str, "time delta")).as_unit(
+            _get(value, "unit", str, "time delta"))
     if "__period__" in value:
+        freq = _get(value, "freq", str, "period")
         if "ordinal" in value:
-            return pd.Period(ordinal=value["ordinal"], freq=value["freq"])
-        return pd.Period(value["__period__"], freq=value["freq"])
+            return pd.Period(ordinal=_get(value, "ordinal", int, "period"), freq=freq)
+        return pd.Period(_get(value, "__period__", str, "period"), freq=freq)
     if "__offset__" in value:
         return _decode_offset(value, tensors)
     if "__path__" in value:
-        return Path(value["__path__"])
+        return Path(_get(value, "__path__", str, "path"))
     if "__random_state__" in value:
-        state = value["__random_state__"]
+        state = _get(value, "__random_state__", dict, "RandomState")
         random_state = np.random.RandomState()
-        random_state.set_state((state["name"], _decode(state["key"], tensors), state["pos"],
-                                state["has_gauss"], _decode(state["cached_gaussian"], tensors)))
+        random_state.set_state((
+            _get(state, "name", str, "RandomState"), _decode(state.get("key"), tensors),
+            _get(state, "pos", int, "RandomState"), _get(state, "has_gauss", int, "RandomState"),
+            _decode(state.get("cached_gaussian"), tensors)))
         return random_state
-    raise PersistenceError(f"Unknown entry in the estimator file: {sorted(value)}")
+    raise _Malformed(f"unknown entry {reprlib.repr(sorted(value))}")
 
 
 def _hashable(key):
     return tuple(key) if isinstance(key, list) else key
+
+
+def _file_argument(path, method):
+    """``(file name, None)`` or ``(None, binary file object)`` for ``path``.
+
+    ``method`` is the file object method needed: 'write' for save, 'read' for load.
+    """
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return os.fsdecode(path), None
+    mode = "wb" if method == "write" else "rb"
+    if isinstance(path, io.TextIOBase):
+        raise TypeError(f"path is a text file object ({type(path).__name__}); expected a "
+                        f"binary one: open the file with mode {mode!r}, or pass its name.")
+    if callable(getattr(path, method, None)):
+        return None, path
+    raise TypeError(f"path must be a file name (str, bytes or os.PathLike) or a binary file "
+                    f"object with a {method}() method, got {type(path).__name__} "
+                    f"({reprlib.repr(path)}).")
+
+
+def _file_label(name, file):
+    """How error messages name the file: its name, or the file object's type."""
+    if name is None:
+        name = getattr(file, "name", None)
+    if isinstance(name, (str, bytes)):
+        return os.fsdecode(name)
+    return f"the {type(file).__name__} file object"
 
 
 def save(estimator, path):
@@ -226,8 +318,18 @@ def save(estimator, path):
     Parameters
     ----------
     estimator : a sklearn_rnn estimator
-    path : str or Path
-        The file to write (a zip; ``.skrnn`` is a good suffix).
+    path : str, bytes, os.PathLike or binary file object
+        The file to write (a zip; ``.skrnn`` is a good suffix), or an object
+        opened for binary writing (``open(..., "wb")``, ``io.BytesIO``): the
+        file is written with one ``write()`` call at its current position and
+        the object is left open.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a sklearn_rnn estimator, holds a value that
+        cannot be saved safely (see Notes), or ``path`` is neither a file name
+        nor a binary file object.
 
     Notes
     -----
@@ -237,10 +339,21 @@ def save(estimator, path):
     it had when saved (after ``fit`` drew its seed from it); time stamps keep
     their time zone name and unit. Callables and numpy Generators (not a valid
     ``random_state``) raise ``TypeError``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sklearn_rnn import GRURegressor, load, save
+    >>> buffer = io.BytesIO()
+    >>> save(GRURegressor(hidden_size=4), buffer)
+    >>> _ = buffer.seek(0)
+    >>> load(buffer).hidden_size
+    4
     """
     name = type(estimator).__name__
     if _classes().get(name) is not type(estimator):
         raise TypeError(f"save() takes sklearn_rnn estimators, got {name}.")
+    file_name, file = _file_argument(path, "write")
     tensors = {}
     params = estimator.get_params(deep=False)
     for key, value in params.items():
@@ -270,9 +383,32 @@ def save(estimator, path):
                            "history": _encode(epochs, tensors, "history")}
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Built in memory, then written at once: a file object need not be
+    # seekable, and nothing is written unless the whole estimator encoded.
+    archive_bytes = io.BytesIO()
+    with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_JSON, json.dumps(document))
         archive.writestr(_TENSORS, buffer.getvalue())
+    if file is None:
+        with open(file_name, "wb") as out:
+            out.write(archive_bytes.getvalue())
+    else:
+        file.write(archive_bytes.getvalue())
+
+
+# What reading a damaged zip raises, besides BadZipFile: a flipped byte in the
+# deflated data (zlib.error), in the compression method (NotImplementedError,
+# or OSError / LZMAError if it now says bzip2 / lzma), in the flags (RuntimeError:
+# "encrypted"), a size or offset (EOFError, ValueError: negative seek, struct.error),
+# a name (UnicodeDecodeError) or a missing member (KeyError).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError,
+               lzma.LZMAError, EOFError, ValueError, struct.error, KeyError, OverflowError)
+# What rebuilding an estimator from a parsed, but tampered, file raises: fields
+# of the wrong type or value (TypeError, ValueError, KeyError, IndexError,
+# OverflowError), nesting deeper than Python recurses, and torch refusing
+# weights of the wrong names or shapes (RuntimeError).
+_SCHEMA_ERRORS = (_Malformed, TypeError, ValueError, KeyError, IndexError, OverflowError,
+                  RecursionError, RuntimeError)
 
 
 def load(path, *, device=None):
@@ -280,7 +416,10 @@ def load(path, *, device=None):
 
     Parameters
     ----------
-    path : str or Path
+    path : str, bytes, os.PathLike or binary file object
+        The file to read, or an object opened for binary reading
+        (``open(..., "rb")``, ``io.BytesIO``), read from its current position
+        to its end.
     device : str or None, default=None
         Where to put the network: 'cpu', 'cuda', 'cuda:N' or 'auto'. None
         keeps the saved device when it is available and falls back to the CPU
@@ -292,64 +431,154 @@ def load(path, *, device=None):
 
     Raises
     ------
+    TypeError
+        If ``path`` is neither a file name nor a binary file object.
     ValueError
         If ``device`` is unknown or not available on this machine (checked
         before the file is read).
+    OSError
+        If the file cannot be read (it does not exist, is a directory, ...).
     PersistenceError
-        If the file is not an intact, compatible sklearn_rnn estimator file.
+        If the file is not an intact, compatible sklearn_rnn estimator file: a
+        truncated, corrupted, tampered or foreign file. A subclass of
+        ``ValueError``; the message names the file and what is wrong.
+
+    Examples
+    --------
+    >>> import io
+    >>> from sklearn_rnn import load
+    >>> from sklearn_rnn.persistence import PersistenceError
+    >>> try:
+    ...     load(io.BytesIO(b"not a model"))
+    ... except PersistenceError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    the BytesIO file object is not an intact sklearn_rnn estimator file (BadZipFile: ...).
     """
+    file_name, file = _file_argument(path, "read")
     # Before parsing: a device this machine lacks is the caller's mistake, not
     # the file's, and must not surface as "does not fit this version".
     if device is not None:
         device = resolve_device(device)
+    where = _file_label(file_name, file)
+    if file is None:
+        with open(file_name, "rb") as source:
+            data = source.read()
+    else:
+        data = file.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"path is a file object whose read() gave "
+                            f"{type(data).__name__}, not bytes; open the file with mode "
+                            "'rb'.")
+    # From here on the bytes are in memory, so every error is the file's.
     try:
-        with zipfile.ZipFile(Path(path)) as archive:
-            document = json.loads(archive.read(_JSON))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            text = archive.read(_JSON)
             raw = archive.read(_TENSORS)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError) as exc:
-        raise PersistenceError(f"{path} is not an intact sklearn_rnn estimator file "
+    except _ZIP_ERRORS as exc:
+        raise PersistenceError(f"{where} is not an intact sklearn_rnn estimator file "
                                f"({type(exc).__name__}: {exc}).") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise PersistenceError(f"{path} is not an sklearn_rnn estimator file.")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise PersistenceError(
-            f"{path} has format version {document.get('format_version')}; this "
-            f"sklearn_rnn reads version {FORMAT_VERSION}.")
-    cls = _classes().get(document.get("class"))
-    if cls is None:
-        raise PersistenceError(f"{path} holds a {document.get('class')!r}, which is not an "
-                               "estimator of this sklearn_rnn version.")
+    try:
+        document = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise PersistenceError(f"{where} is not an sklearn_rnn estimator file: its "
+                               f"{_JSON} is not valid JSON ({type(exc).__name__}: "
+                               f"{str(exc)[:200]}).") from None
+    cls = _check_document(document, where)
     try:
         tensors = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    except Exception as exc:  # weights_only refuses anything but tensors
-        raise PersistenceError(f"{path}: the tensor file is damaged or holds more than "
+    except Exception as exc:
+        # torch.load of damaged or foreign bytes raises a wide, version-dependent
+        # set of classes (UnpicklingError, RuntimeError, UnicodeDecodeError,
+        # KeyError, IndexError, TypeError, AttributeError, AssertionError, EOFError,
+        # ...). Its only input is the file's bytes, so each is the file's fault.
+        raise PersistenceError(f"{where}: the tensor file is damaged or holds more than "
                                f"tensors ({type(exc).__name__}: {exc}).") from None
+    if not (isinstance(tensors, dict) and all(isinstance(k, str) and isinstance(
+            v, torch.Tensor) for k, v in tensors.items())):
+        raise PersistenceError(f"{where}: {_TENSORS} is not a mapping of names to tensors.")
     try:
-        estimator = cls(**_decode(document["params"], tensors))
-        for key, value in _decode(document["state"], tensors).items():
-            if key == "_metadata_request":
-                value = _metadata_request(estimator, value["__metadata_request__"])
-            setattr(estimator, key, value)
-        if document["net"] is not None:
+        estimator = _rebuild(cls, document, tensors, device)
+    except _SCHEMA_ERRORS as exc:
+        reason = str(exc)[:300] if isinstance(exc, _Malformed) else \
+            f"{type(exc).__name__}: {str(exc)[:300]}"
+        raise PersistenceError(f"{where} is damaged or does not fit this version of "
+                               f"{cls.__name__} ({reason}).") from None
+    return estimator
+
+
+def _check_document(document, where):
+    """The estimator class of a parsed ``estimator.json``, after checking its fields."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise PersistenceError(f"{where} is not an sklearn_rnn estimator file.")
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise PersistenceError(f"{where} has format version {reprlib.repr(version)}; this "
+                               f"sklearn_rnn reads version {FORMAT_VERSION}.")
+    name = document.get("class")
+    cls = _classes().get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise PersistenceError(f"{where} holds a {reprlib.repr(name)}, which is not an "
+                               "estimator of this sklearn_rnn version.")
+    problems = [f"{key!r} is {reprlib.repr(document.get(key))}, expected an encoded mapping"
+                for key in ("params", "state")
+                if not isinstance(document.get(key), dict)
+                or not isinstance(document[key].get("__dict__"), dict)]
+    net = document.get("net")
+    if "net" not in document:
+        problems.append("'net' is missing")
+    elif net is not None:
+        if not isinstance(net, dict):
+            problems.append(f"'net' is {reprlib.repr(net)}, expected null or an object")
+        else:
+            for key, types in (("device", str), ("batch_size", int), ("history", list)):
+                value = net.get(key)
+                if not isinstance(value, types) or isinstance(value, bool):
+                    problems.append(f"'net.{key}' is {reprlib.repr(value)}, expected "
+                                    f"{types.__name__}")
+            if isinstance(net.get("batch_size"), int) and net["batch_size"] < 1:
+                problems.append(f"'net.batch_size' is {net['batch_size']}, expected >= 1")
+    if problems:
+        raise PersistenceError(f"{where} is damaged: " + "; ".join(problems) + ".")
+    return cls
+
+
+def _rebuild(cls, document, tensors, device):
+    estimator = cls(**_decode(document["params"], tensors))
+    for key, value in _decode(document["state"], tensors).items():
+        # Fitted attributes and private state; a dunder name (__class__,
+        # __dict__) would rewrite the object itself.
+        if not key.isidentifier() or (key.startswith("__") and key.endswith("__")):
+            raise _Malformed(f"the fitted attribute name {reprlib.repr(key)} is not allowed")
+        if key == "_metadata_request":
+            value = _metadata_request(estimator, _get(value, "__metadata_request__", dict,
+                                                      "routing request"))
+        setattr(estimator, key, value)
+    if document["net"] is not None:
+        try:
             _restore_net(estimator, document["net"], tensors, device)
             if "history_" in vars(estimator):  # a skorch History, as after fit
                 estimator.history_ = estimator._epoch_history()
-    except PersistenceError:
-        raise
-    except Exception as exc:
-        raise PersistenceError(f"{path} does not fit this version of {cls.__name__} "
-                               f"({type(exc).__name__}: {exc}).") from None
+        except AttributeError as exc:
+            # Only a fitted attribute the file lacks is the file's fault; any
+            # other AttributeError is a bug and propagates.
+            if getattr(exc, "obj", None) is not estimator:
+                raise
+            raise _Malformed(f"the fitted attribute {exc.name!r} is missing") from None
     return estimator
 
 
 def _metadata_request(estimator, requests):
     """The metadata routing requests (``set_fit_request`` and the like) back."""
-    from sklearn.utils._metadata_requests import MetadataRequest
+    from sklearn.utils._metadata_requests import MetadataRequest, MethodMetadataRequest
 
     request = MetadataRequest(owner=estimator)
     for method, params in requests.items():
+        # The method name comes from the file: only the request's own methods.
+        method_request = getattr(request, method, None) if isinstance(method, str) else None
+        if not isinstance(method_request, MethodMetadataRequest) or not isinstance(params, dict):
+            raise _Malformed(f"invalid metadata routing request for {reprlib.repr(method)}")
         for param, alias in params.items():
-            getattr(request, method).add_request(param=param, alias=alias)
+            method_request.add_request(param=param, alias=alias)
     return request
 
 
@@ -368,6 +597,8 @@ def _restore_net(estimator, net_doc, tensors, device):
     net.module_.load_state_dict(state)
     net.module_.to(net.device)
     history = _decode(net_doc["history"], tensors)
+    if not all(isinstance(epoch, dict) for epoch in history):
+        raise _Malformed("the training history is not a list of epochs")
     net.history.clear()
     net.history.extend(history)
     estimator.net_ = net

@@ -1,5 +1,6 @@
 """sklearn_rnn.save / load: round trips, and files that must be refused."""
 
+import io
 import json
 import os
 import pickle
@@ -135,8 +136,6 @@ class _Exploit:
 def test_code_in_the_tensor_file_is_never_executed(tmp_path):
     marker = tmp_path / "pwned"
     evil = pickle.dumps({"module.head.weight": _Exploit(marker)})
-    import io
-
     buffer = io.BytesIO()
     torch.save({"x": _Exploit(marker)}, buffer)
     for payload in (evil, buffer.getvalue()):
@@ -246,3 +245,163 @@ def test_checkpoints_are_written_inside_pipelines_and_searches(tmp_path):
     GridSearchCV(sklearn_rnn.LSTMForecaster(**FAST, lookback=3, checkpoint_dir=tmp_path / "fc"),
                  {"hidden_size": [2]}, cv=2).fit(X2[:, 0])
     assert load(tmp_path / "fc" / "checkpoint.skrnn").n_iter_ == 2
+
+
+# --- damaged files, tampered documents, file objects -------------------------
+
+def _small_model():
+    model = sklearn_rnn.GRURegressor(hidden_size=4, max_epochs=1, random_state=0)
+    model.fit(X_SEQ[:10], X_SEQ[:10, 0, 1])
+    buffer = io.BytesIO()
+    save(model, buffer)
+    return model, buffer.getvalue()
+
+
+def test_flipped_bytes_load_identically_or_raise_persistence_error():
+    # Bit rot anywhere in the file: the zip headers, the deflated members, the
+    # CRCs, the central directory. 0xFF and 0x06 also turn the compression
+    # method 8 (deflate) into an unsupported one and into 14 (lzma).
+    model, data = _small_model()
+    refused = 0
+    for position in sorted(set(np.linspace(0, len(data) - 1, 200).astype(int))):
+        for mask in (0xFF, 0x06):
+            damaged = bytearray(data)
+            damaged[position] ^= mask
+            try:
+                restored = load(io.BytesIO(bytes(damaged)))
+            except PersistenceError as error:
+                assert "BytesIO" in str(error)        # it names the file
+                refused += 1
+            else:  # a harmless field (a time stamp): the CRCs vouch for the members
+                np.testing.assert_array_equal(restored.predict(X_SEQ), model.predict(X_SEQ))
+    assert refused > 0
+
+
+def test_every_truncation_raises_persistence_error():
+    _, data = _small_model()
+    for length in range(0, len(data), 7):
+        with pytest.raises(PersistenceError):
+            load(io.BytesIO(data[:length]))
+
+
+def _document_with(path, text=None, tensors=None):
+    with zipfile.ZipFile(path) as archive:
+        original, raw = archive.read("estimator.json"), archive.read("tensors.pt")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("estimator.json", original if text is None else text)
+        archive.writestr("tensors.pt", raw if tensors is None else tensors)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _edited(edit):
+    def text(document):
+        edit(document)
+        return json.dumps(document)
+    return text
+
+
+def _state(document):
+    return document["state"]["__dict__"]
+
+
+TAMPERED = {
+    "class is a list": (_edited(lambda d: d.update({"class": ["GRUClassifier"]})),
+                        "not an estimator"),
+    "class is an object": (_edited(lambda d: d.update({"class": {"a": 1}})), "not an estimator"),
+    "format_version is true": (_edited(lambda d: d.update({"format_version": True})),
+                               "format version True"),
+    "deep nesting": (lambda d: "[" * 100_000 + "]" * 100_000, "not valid JSON"),
+    "deep nesting inside a parameter": (_edited(lambda d: d["params"]["__dict__"].update(
+        {"hidden_size": json.loads("[" * 900 + "]" * 900)})), "RecursionError"),
+    "huge integer": (lambda d: "9" * 5000, "not valid JSON"),
+    "not UTF-8": (lambda d: b"\xff\xfe{", "not valid JSON"),
+    "params is a list": (_edited(lambda d: d.update({"params": [1]})), "'params'"),
+    "state is missing": (_edited(lambda d: d.pop("state")), "'state'"),
+    "net is a list": (_edited(lambda d: d.update({"net": [1]})), "'net'"),
+    "batch_size is a string": (_edited(lambda d: d["net"].update({"batch_size": "8"})),
+                               "net.batch_size"),
+    "dunder attribute": (_edited(lambda d: _state(d).update({"__class__": 1})), "__class__"),
+    "missing tensor": (_edited(lambda d: _state(d).update(
+        {"x_": {"__tensor__": "nope", "dtype": "<f4"}})), "'nope' is missing"),
+    "dtype numpy would parse": (_edited(lambda d: _state(d).update(
+        {"x_": {"__array__": [], "dtype": "(1,2),"}})), "dtype"),
+    "dict items are not pairs": (_edited(lambda d: _state(d).update(
+        {"x_": {"__items__": [[1, 2, 3]]}})), "pairs"),
+    "tag of the wrong type": (_edited(lambda d: _state(d).update(
+        {"x_": {"__dict__": [1, 2]}})), "'__dict__' field"),
+    "unknown routing method": (_edited(lambda d: _state(d).update(
+        {"_metadata_request": {"__dict__": {"__metadata_request__": {"__dict__": {
+            "owner": {"__dict__": {"sample_weight": True}}}}}}})),
+        "routing request"),
+    "missing fitted attribute": (_edited(lambda d: _state(d).pop("classes_")), "'classes_'"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERED))
+def test_tampered_document_raises_persistence_error_naming_the_file(case, tmp_path):
+    path = _model_file(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        document = json.loads(archive.read("estimator.json"))
+    make_text, match = TAMPERED[case]
+    _document_with(path, text=make_text(document))
+    with pytest.raises(PersistenceError, match=match) as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_tensor_file_that_is_not_a_mapping_of_tensors_is_refused(tmp_path):
+    for payload in ((1, 2), {"module.x": [1.0]}, [torch.zeros(1)]):
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        path = _document_with(_model_file(tmp_path), tensors=buffer.getvalue())
+        with pytest.raises(PersistenceError, match="mapping of names to tensors"):
+            load(path)
+
+
+def test_file_object_round_trip_predicts_identically(tmp_path):
+    model = sklearn_rnn.GRUClassifier(**FAST).fit(X_SEQ, Y_LABELS)
+    buffer = io.BytesIO(b"header")
+    buffer.seek(0, io.SEEK_END)
+    save(model, buffer)                               # written at the current position
+    assert not buffer.closed
+    buffer.seek(len(b"header"))
+    restored = load(buffer)                           # read from the current position
+    np.testing.assert_array_equal(restored.predict_proba(X_SEQ), model.predict_proba(X_SEQ))
+    with open(tmp_path / "m.skrnn", "wb") as out:      # real files, and files and names mix
+        save(model, out)
+    np.testing.assert_array_equal(load(tmp_path / "m.skrnn").predict(X_SEQ),
+                                  model.predict(X_SEQ))
+    with open(tmp_path / "m.skrnn", "rb") as source:
+        np.testing.assert_array_equal(load(source).predict(X_SEQ), model.predict(X_SEQ))
+
+
+def test_bytes_and_str_paths_are_accepted(tmp_path):
+    model = sklearn_rnn.GRURegressor(hidden_size=4)
+    save(model, os.fsencode(tmp_path / "b.skrnn"))
+    assert load(os.fsencode(tmp_path / "b.skrnn")).hidden_size == 4
+    assert load(str(tmp_path / "b.skrnn")).hidden_size == 4
+
+
+@pytest.mark.parametrize("bad", [5, None, ["m.skrnn"]], ids=repr)
+def test_other_path_types_raise_type_error_naming_the_parameter(bad):
+    with pytest.raises(TypeError, match=r"path must be .*got "):
+        save(sklearn_rnn.GRURegressor(), bad)
+    with pytest.raises(TypeError, match=r"path must be .*got "):
+        load(bad)
+
+
+def test_text_file_objects_are_refused_with_the_mode_to_use(tmp_path):
+    with pytest.raises(TypeError, match="'wb'"):
+        save(sklearn_rnn.GRURegressor(), io.StringIO())
+    with pytest.raises(TypeError, match="'rb'"):
+        load(io.StringIO("text"))
+    save(sklearn_rnn.GRURegressor(), tmp_path / "m.skrnn")
+    with open(tmp_path / "m.skrnn") as text_file, pytest.raises(TypeError, match="'rb'"):
+        load(text_file)
+
+
+def test_unreadable_path_is_an_os_error_not_a_damaged_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "no_such_file.skrnn")
