@@ -213,7 +213,10 @@ class BaseNetEstimator(BaseEstimator):
             # classes or feature counts of the new data.
             self.__dict__.pop("net_", None)
         else:
-            self._check_structure(incremental)
+            self._check_structure(
+                ("partial_fit" if incremental else "warm_start=True")
+                + " trains the fitted network on", "fit with warm_start=False for a new "
+                "network")
         device = resolve_device(self.device) if reset else self._warm_device()
         seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
@@ -269,22 +272,29 @@ class BaseNetEstimator(BaseEstimator):
         return {k: v for k, v in self.get_params(deep=False).items()
                 if k not in self._training_parameters}
 
-    def _check_structure(self, incremental):
-        """A warm start trains the fitted network on: refuse parameters changed
-        since it was built (they would be silently ignored)."""
+    def _check_structure(self, how, remedy):
+        """Refuse parameters that define the network, its inputs or its targets and
+        were changed since it was built: a warm start or a prediction would
+        silently ignore them, or fail inside torch. ``how`` and ``remedy`` word
+        the error."""
         built = getattr(self, "_built_with", None)
         if built is None:  # fitted by an older version: nothing recorded
             return
         now = self._structure()
         changed = [k for k in now if k in built and not _same(now[k], built[k])]
         if changed:
-            how = "partial_fit" if incremental else "warm_start=True"
             raise ValueError(
-                f"{how} trains the fitted network on, but it was built with "
+                f"{how}, but it was built with "
                 + ", ".join(f"{k}={built[k]!r}" for k in changed) + "; now "
                 + ", ".join(f"{k}={now[k]!r}" for k in changed) + ". These define the "
-                "network, its inputs or its targets: set them back, or fit with "
-                "warm_start=False for a new network.")
+                f"network, its inputs or its targets: set them back, or {remedy}.")
+
+    def _check_fitted(self, method):
+        """``check_is_fitted``, then the parameters the fitted network was built
+        with (``set_params`` after ``fit`` changed one)."""
+        check_is_fitted(self)
+        self._check_structure(f"{type(self).__name__}.{method} uses the fitted network",
+                              "fit again")
 
     def _warm_device(self):
         """The device of the fitted network, which a warm start trains on; ``device``
@@ -575,7 +585,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
 
     def _forward(self, X):
         """Raw network outputs for ``X`` as a float numpy array."""
-        check_is_fitted(self)
+        self._check_fitted("predict")
         batch = check_sequences(self, X, reset=False)
         with torch_threads(self.n_threads):
             out = self.net_.predict_batches(self._dataset(batch, device=self.net_.device))

@@ -9,7 +9,7 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import _num_samples, check_array, column_or_1d
 
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
@@ -123,7 +123,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         -------
         self
         """
-        check_is_fitted(self)
+        self._check_fitted("update")
         panel = self._parse(X, y, reset=False, need_target="update")
         positions = self._positions(panel.keys)
         if panel.indexed:
@@ -283,9 +283,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         forecasts : Series with X's index when X is a DataFrame or Series, else ndarray
         """
         panel, out = self._predict_panel(X)
-        if self.loss == "quantile":
-            out = [f[:, self._median_index()] for f in out]
-        return self._assemble(X, panel, out, name=self._target_name())
+        return self._assemble(X, panel, self._point_forecasts(out), name=self._target_name())
 
     def predict_quantiles(self, X):
         """Forecast quantiles (``loss="quantile"``), one row per row of ``X``.
@@ -298,6 +296,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         -------
         quantiles : DataFrame (X's index, one column per quantile) or ndarray
         """
+        self._check_fitted("predict_quantiles")
         if self.loss != "quantile":
             raise ValueError(f"predict_quantiles needs loss='quantile'; this forecaster "
                              f"was built with loss={self.loss!r}.")
@@ -317,7 +316,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             extended with their frequency, integer indexes by their step);
             with several series, by ``(series, time)``.
         """
-        check_is_fitted(self)
+        self._check_fitted("forecast")
         steps = self.horizon if steps is None else steps
         # bool is an Integral, but forecast(True) is a mistake, not one step.
         if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
@@ -355,12 +354,24 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def score(self, X, y=None, sample_weight=None):
         """R^2 of ``predict(X)`` against the target's values in ``X`` (or ``y``)."""
-        check_is_fitted(self)
+        _, y_true, pred = self._scored(X, y)
+        return r2_score(y_true, pred, sample_weight=sample_weight)
+
+    def _scored(self, X, y):
+        """The target's values (from ``X`` or ``y``) and the forecasts of their rows.
+
+        One parse places the rows, so with an array ``X`` and a ``y`` Series they
+        sit where ``y``'s index puts them, as in ``fit`` (``predict(X)`` alone
+        would take them for the steps right after the fitted data).
+        """
+        self._check_fitted("score")
         panel = self._parse(X, y, reset=False, need_target="score")
-        y_true = np.empty(sum(len(r) for r in panel.rows))
-        for rows, target in zip(panel.rows, panel.target):
-            y_true[rows] = target
-        return r2_score(y_true, np.asarray(self.predict(X)), sample_weight=sample_weight)
+        _, out = self._predict_panel(X, panel)
+        n = sum(len(r) for r in panel.rows)
+        y_true, pred = np.empty(n), np.empty(n)
+        for rows, target, f in zip(panel.rows, panel.target, self._point_forecasts(out)):
+            y_true[rows], pred[rows] = target, f
+        return panel, y_true, pred
 
     # ---------------------------------------------------------------- parsing
     def _target_name(self):
@@ -414,6 +425,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             if y is not None:
                 raise ValueError("X is a Series, read as the target series itself; y must "
                                  "then be None.")
+            if self.series_id is not None:
+                raise ValueError(f"series_id={self.series_id!r} needs X as a DataFrame "
+                                 "with that column; got a 1-D X (one series).")
             if not reset and self.covariates_:
                 raise ValueError(
                     f"X is 1-D, read as the target series, but {name} was fitted with "
@@ -464,8 +478,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 self._y_name = y.name
         if need_target:
             target_values = self._check_target(target_values, need_target)
-        if not np.isfinite(covariates).all():
-            raise ValueError("Covariates have NaN or infinite values.")
+        index = None if index is None else _time_index(index)
+        _check_finite_covariates(covariates, self.covariates_, index)
         if isinstance(index, pd.MultiIndex):
             raise ValueError(
                 f"X is indexed by a MultiIndex {list(index.names)}; {name} reads the rows "
@@ -692,9 +706,16 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         nearest = np.flatnonzero(distance == distance.min())
         return int(nearest[np.argmin(self.quantiles_[nearest])])
 
-    def _predict_panel(self, X):
-        check_is_fitted(self)
-        panel = self._parse(X, None, reset=False)
+    def _point_forecasts(self, forecasts):
+        """Per-series point forecasts: the median quantile's column with quantile loss."""
+        if self.loss == "quantile":
+            return [f[:, self._median_index()] for f in forecasts]
+        return forecasts
+
+    def _predict_panel(self, X, panel=None):
+        self._check_fitted("predict")
+        if panel is None:
+            panel = self._parse(X, None, reset=False)
         positions = self._positions(panel.keys)
         offsets = []
         for pos, key, rows, index in zip(positions, panel.keys, panel.rows, panel.index):
@@ -783,12 +804,50 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return tags
 
 
+def _time_index(index):
+    """``index`` as time stamps where it holds them as objects.
+
+    ``datetime.date`` objects (``df["day"].dt.date``) become a DatetimeIndex, so
+    rows are placed in time as with datetime64; strings that read as dates (a
+    CSV read without ``parse_dates``) are refused rather than taken for labels,
+    whose rows could only be read as the steps after the fitted data.
+    """
+    if index.dtype != object and not pd.api.types.is_string_dtype(index):
+        return index
+    kind = pd.api.types.infer_dtype(index, skipna=False)
+    if kind in ("date", "datetime"):
+        return pd.DatetimeIndex(index, name=index.name)
+    if kind == "string" and len(index):
+        try:
+            pd.to_datetime(index[:1], format="ISO8601")
+        except (ValueError, TypeError):
+            return index
+        raise TypeError(
+            f"The time index holds strings that read as dates (e.g. {index[0]!r}); parse "
+            "them first (pd.to_datetime(df.index), or read_csv(..., parse_dates=[...], "
+            "index_col=...)), so that rows are placed in time.")
+    return index
+
+
+def _check_finite_covariates(covariates, names, index):
+    bad = ~np.isfinite(covariates)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        at = f"row {row}" if index is None else f"row {row} ({index[row]!r})"
+        columns = [names[c] for c in np.flatnonzero(bad.any(axis=0))]
+        raise ValueError(f"Covariates have NaN or infinite values: {int(bad.sum())} "
+                         f"value(s) in column(s) {columns}, the first at {at}. Fill or "
+                         "drop them first.")
+
+
 def _numeric_columns(X, columns):
     """Covariate columns of frame ``X`` as float64. Numbers and booleans (flags
     such as holidays) are read as numbers, object columns too where they hold
-    numbers; dates, text and categories must be encoded first."""
+    numbers; dates, text and categories must be encoded first (complex numbers
+    too: their imaginary part would be dropped)."""
     bad = [c for c in columns
-           if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+           if pd.api.types.is_complex_dtype(X[c])
+           or not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
                    or (X[c].dtype == object and pd.api.types.infer_dtype(X[c], skipna=True)
                        in _NUMERIC_KINDS))]
     if bad:
@@ -815,6 +874,10 @@ def _ndim(X):
 
 def _check_time_order(index, key):
     where = "" if key is None else f" of series {key!r}"
+    if index.hasnans:
+        raise ValueError(f"The time index{where} has missing time stamps (NaT or NaN, "
+                         f"e.g. at row {int(np.argmax(pd.isna(index)))}); every row needs "
+                         "its time stamp.")
     if not index.is_unique:
         dup = index[index.duplicated()][0]
         raise ValueError(f"The time index{where} has duplicated time stamps (e.g. {dup!r}); "

@@ -4,8 +4,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import (check_array, check_consistent_length, check_is_fitted,
-                                      column_or_1d)
+from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
 
 def naive_forecast(y_train, steps, *, seasonality=1):
@@ -42,8 +41,10 @@ def naive_forecast(y_train, steps, *, seasonality=1):
 def _series(values, name):
     """A finite, non-empty 1-D float64 array named ``name`` in errors."""
     values = check_array(values, ensure_2d=False, dtype=np.float64, input_name=name)
+    if values.ndim == 2 and values.shape[1] == 1:
+        return values.ravel()
     if values.ndim != 1:
-        values = column_or_1d(values)
+        raise ValueError(f"{name} must be 1-D (one series); got shape {values.shape}.")
     return values
 
 
@@ -106,13 +107,12 @@ def mase_scorer(estimator, X, y=None):
         raise TypeError(f"mase_scorer scores a fitted forecaster (LSTMForecaster, "
                         f"RNNForecaster) or a Pipeline ending in one; got "
                         f"{type(estimator).__name__}.")
-    panel = estimator._parse(X, y, reset=False, need_target="score")
-    pred = np.asarray(estimator.predict(X), dtype=np.float64)
+    panel, y_true, pred = estimator._scored(X, y)
     positions = estimator._positions(panel.keys)
     errors = np.empty(len(pred))
-    for key, rows, target, pos in zip(panel.keys, panel.rows, panel.target, positions):
+    for key, rows, pos in zip(panel.keys, panel.rows, positions):
         scale = estimator.naive_mae_[pos]
         if not scale > 0:
             raise ValueError(f"Series {key!r} was constant in fit, so its MASE is undefined.")
-        errors[rows] = np.abs(target - pred[rows]) / scale
+        errors[rows] = np.abs(y_true[rows] - pred[rows]) / scale
     return -float(errors.mean())

@@ -515,3 +515,71 @@ def test_y_index_is_the_time_index_when_x_has_none():
     assert fc.forecast(2).index.equals(expected)
     fc = LSTMForecaster(lookback=3, **TINY).fit(np.zeros((30, 0)), DAILY)
     assert fc.forecast(2).index.equals(expected)
+
+
+@pytest.mark.parametrize("change", [dict(lookback=5), dict(horizon=2), dict(loss="quantile"),
+                                    dict(strategy="direct"), dict(target="other")])
+def test_predicting_after_set_params_of_the_network_is_a_clear_error(change):
+    # predict and forecast read lookback, horizon, strategy and loss: after set_params
+    # they silently changed the forecasts or failed inside numpy and torch.
+    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
+    expected = fc.forecast(3)
+    fc.set_params(**change)
+    (name, value), = change.items()
+    message = rf"uses the fitted network, but it was built with {name}=.*; now {name}="
+    for call in (fc.forecast, lambda: fc.predict(np.zeros((2, 0))),
+                 lambda: fc.score(DAILY.iloc[-3:]), lambda: mase_scorer(fc, DAILY.iloc[-3:])):
+        with pytest.raises(ValueError, match=message):
+            call()
+    fc.set_params(**{name: LSTMForecaster().get_params()[name] if name != "lookback" else 3})
+    pd.testing.assert_series_equal(fc.forecast(3), expected)
+
+
+def test_scoring_an_array_with_a_y_series_places_rows_by_y_index():
+    y = pd.Series(np.sin(np.arange(40) / 3) + np.arange(40) / 10,
+                  index=pd.date_range("1980", periods=40, freq="YS"))
+    X = np.zeros((40, 0))
+    fc = LSTMForecaster(lookback=3, **TINY).fit(X[:25], y.iloc[:25])
+    test = slice(28, None)                             # three steps after the fit
+    assert fc.score(X[test], y.iloc[test]) == pytest.approx(fc.score(y.iloc[test]))
+    assert mase_scorer(fc, X[test], y.iloc[test]) == pytest.approx(mase_scorer(fc, y.iloc[test]))
+    cv = TimeSeriesSplit(3, gap=3)
+    np.testing.assert_allclose(cross_val_score(LSTMForecaster(lookback=3, **TINY), X, y, cv=cv),
+                               cross_val_score(LSTMForecaster(lookback=3, **TINY), y, cv=cv))
+
+
+def test_an_index_of_date_objects_is_a_time_index():
+    days = pd.date_range("1980", periods=30, freq="YS")
+    dates = pd.Series(np.sin(np.arange(30) / 3), index=pd.Index([d.date() for d in days]))
+    fc = LSTMForecaster(lookback=3, **TINY).fit(dates)
+    reference = LSTMForecaster(lookback=3, **TINY).fit(dates.set_axis(days))
+    # date objects give a second-resolution index (pandas 3), date_range microseconds
+    pd.testing.assert_series_equal(fc.forecast(5), reference.forecast(5), check_index_type=False)
+    ahead = pd.Series([0.0], index=[days[-1].date().replace(year=2014)])
+    assert fc.predict(ahead).iloc[0] == pytest.approx(reference.forecast(5).iloc[-1])
+    with pytest.raises(ValueError, match="start at 1990-01-01.*fitted data ends at 2009"):
+        fc.predict(dates.iloc[10:12])
+
+
+@pytest.mark.parametrize("case, data, match", [
+    ("date strings", pd.Series(np.arange(30.0), index=[f"{1980 + i}-01-01" for i in range(30)]),
+     r"strings that read as dates \(e.g. '1980-01-01'\); parse them first"),
+    ("NaT", pd.Series(np.arange(30.0), index=pd.date_range("2000", periods=30).insert(3, pd.NaT)[:30]),
+     r"missing time stamps \(NaT or NaN, e.g. at row 3\)"),
+    ("NaN covariate", pd.DataFrame({"y": np.arange(30.0), "b": np.r_[np.zeros(7), np.nan, np.zeros(22)]}),
+     r"1 value\(s\) in column\(s\) \['b'\], the first at row 7 \(7\)"),
+    ("complex covariate", pd.DataFrame({"y": np.arange(30.0), "b": np.arange(30) * 1j}),
+     r"\['b'\] are not \(dtypes \['complex128'\]\)"),
+])
+def test_time_index_and_covariate_problems_are_named(case, data, match):
+    target = "y" if isinstance(data, pd.DataFrame) else None
+    with pytest.raises((ValueError, TypeError), match=match):
+        LSTMForecaster(target=target, lookback=3, **TINY).fit(data)
+
+
+def test_series_id_with_one_series_is_a_clear_error():
+    with pytest.raises(ValueError, match="series_id='state' needs X as a DataFrame with that "
+                                         "column; got a 1-D X"):
+        LSTMForecaster(series_id="state", lookback=3, **TINY).fit(DAILY)
+    with pytest.raises(ValueError, match="y_train must be 1-D"):
+        naive_forecast([[1, 2], [3, 4]], 2)

@@ -1,0 +1,89 @@
+"""Cross-validation splitters for panels: several time series in one long frame."""
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import TimeSeriesSplit
+
+
+class PanelTimeSeriesSplit(TimeSeriesSplit):
+    """``TimeSeriesSplit`` over the time stamps of a panel, not over its rows.
+
+    ``TimeSeriesSplit`` cuts a frame by row count, so in a panel sorted by
+    time a fold boundary falls inside a time step whenever the number of
+    series present changes (a state whose data starts later): the model then
+    trains on one series' year and is tested on another's same year. This
+    splitter splits the sorted distinct time stamps instead and gives each
+    fold every row of its time stamps, so all series are cut at the same
+    time. ``n_splits``, ``max_train_size``, ``test_size`` and ``gap`` count
+    time stamps. Rows may come in any order; the indices returned are in row
+    order.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of splits.
+    time : str or None, default=None
+        The column of ``X`` holding the time stamps; None reads them from
+        ``X``'s index (a DataFrame or Series).
+    max_train_size : int or None, default=None
+        Most time stamps in a training set.
+    test_size : int or None, default=None
+        Time stamps in each test set (default: as ``TimeSeriesSplit``).
+    gap : int, default=0
+        Time stamps left out between each training and test set.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_rnn.model_selection import PanelTimeSeriesSplit
+    >>> panel = pd.DataFrame({"state": ["AK", "AK", "AL", "AK", "AL", "AK", "AL"],
+    ...                       "rate": [1.0, 2, 3, 4, 5, 6, 7]},
+    ...                      index=[2000, 2001, 2001, 2002, 2002, 2003, 2003])
+    >>> for train, test in PanelTimeSeriesSplit(n_splits=2).split(panel):
+    ...     print(sorted(set(panel.index[train])), sorted(set(panel.index[test])))
+    [2000, 2001] [2002]
+    [2000, 2001, 2002] [2003]
+    """
+
+    def __init__(self, n_splits=5, *, time=None, max_train_size=None, test_size=None,
+                 gap=0):
+        super().__init__(n_splits, max_train_size=max_train_size, test_size=test_size,
+                         gap=gap)
+        self.time = time
+
+    def split(self, X, y=None, groups=None):
+        """Row indices of each training and test set.
+
+        ``y`` and ``groups`` are ignored (accepted for scikit-learn's API).
+        """
+        codes, n_stamps = self._time_codes(X)
+        for train, test in super().split(np.empty((n_stamps, 0))):
+            # Both are runs of consecutive sorted time stamps.
+            yield (np.flatnonzero((codes >= train[0]) & (codes <= train[-1])),
+                   np.flatnonzero((codes >= test[0]) & (codes <= test[-1])))
+
+    def _time_codes(self, X):
+        """Each row's rank among the distinct time stamps, and their number."""
+        if self.time is None:
+            if not isinstance(X, (pd.DataFrame, pd.Series)):
+                raise TypeError(f"{type(self).__name__} reads the time stamps from X's "
+                                f"index (or a column named by time=...); got "
+                                f"{type(X).__name__}, which has neither.")
+            stamps = X.index
+        else:
+            if not isinstance(X, pd.DataFrame) or self.time not in X.columns:
+                columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
+                raise ValueError(f"time={self.time!r} must name a column of X (a DataFrame); "
+                                 f"its columns are {columns}.")
+            stamps = X[self.time]
+        if isinstance(stamps, pd.MultiIndex):
+            raise ValueError(f"{type(self).__name__} needs one time stamp per row; X is "
+                             f"indexed by a MultiIndex {list(stamps.names)}.")
+        try:
+            codes, uniques = pd.factorize(stamps, sort=True)
+        except TypeError as exc:  # unorderable mixtures
+            raise TypeError(f"The time stamps of X cannot be sorted: {exc}") from None
+        if (codes < 0).any():
+            raise ValueError(f"The time stamps of X have missing values (at row "
+                             f"{int(np.argmax(codes < 0))}); every row needs one.")
+        return codes, len(uniques)

@@ -1,0 +1,78 @@
+"""PanelTimeSeriesSplit: folds of a panel cut every series at the same time stamp."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import TimeSeriesSplit, cross_val_score
+
+from sklearn_rnn import LSTMForecaster
+from sklearn_rnn.datasets import load_us_crime
+from sklearn_rnn.model_selection import PanelTimeSeriesSplit
+
+
+def _crime_panel():
+    # Mississippi's data start in 1995: the panel is unequal.
+    crime = load_us_crime()
+    crime = crime[crime.state.isin(["AK", "AL", "MS", "NY"])]
+    return crime.set_index("year")[["state", "violent_rate"]].sort_index(kind="stable")
+
+
+@pytest.mark.parametrize("params", [dict(n_splits=4), dict(n_splits=3, gap=2),
+                                    dict(n_splits=3, test_size=5, max_train_size=10)])
+def test_folds_cut_every_series_at_the_same_time_stamp(params):
+    panel = _crime_panel()
+    years = np.unique(panel.index)
+    expected = list(TimeSeriesSplit(**params).split(years))
+    folds = list(PanelTimeSeriesSplit(**params).split(panel))
+    assert len(folds) == len(expected) == PanelTimeSeriesSplit(**params).get_n_splits()
+    for (train, test), (train_years, test_years) in zip(folds, expected):
+        # every row of the fold's years, and no other
+        np.testing.assert_array_equal(train, np.flatnonzero(panel.index.isin(years[train_years])))
+        np.testing.assert_array_equal(test, np.flatnonzero(panel.index.isin(years[test_years])))
+
+
+def test_plain_time_series_split_cuts_inside_a_year_of_this_panel():
+    # Why the splitter exists: by rows, some year is on both sides of a fold.
+    panel = _crime_panel()
+    shared = [set(panel.index[tr]) & set(panel.index[te])
+              for tr, te in TimeSeriesSplit(4).split(panel)]
+    assert any(shared)
+
+
+def test_rows_in_any_order_and_time_from_a_column():
+    panel = _crime_panel().reset_index().sort_values(["state", "year"])
+    by_column = list(PanelTimeSeriesSplit(3, time="year").split(panel))
+    by_index = list(PanelTimeSeriesSplit(3).split(panel.set_index("year")))
+    for (a, b), (c, d) in zip(by_column, by_index):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+        assert panel.year.iloc[a].max() < panel.year.iloc[b].min()
+    assert np.all(np.diff(by_column[0][0]) > 0)          # row order
+
+
+def test_cross_validates_a_global_forecaster():
+    t = np.arange(40)
+    panel = pd.concat([
+        pd.DataFrame({"id": "a", "y": np.sin(t / 3)}, index=t),
+        pd.DataFrame({"id": "b", "y": np.cos(t[3:] / 3)}, index=t[3:])])  # starts later
+    fc = LSTMForecaster(target="y", series_id="id", lookback=3, hidden_size=4, max_epochs=2,
+                        random_state=0)
+    cv = PanelTimeSeriesSplit(3, gap=1)
+    scores = cross_val_score(fc, panel, cv=cv, error_score="raise")
+    train, test = list(cv.split(panel))[0]
+    assert scores[0] == clone(fc).fit(panel.iloc[train]).score(panel.iloc[test])
+
+
+@pytest.mark.parametrize("X, params, error, match", [
+    (np.zeros((10, 2)), {}, TypeError, r"reads the time stamps from X's index .* got ndarray"),
+    (pd.DataFrame({"a": range(10)}), dict(time="year"), ValueError,
+     r"time='year' must name a column of X \(a DataFrame\); its columns are \['a'\]"),
+    (pd.Series(range(4), index=[1.0, np.nan, 2.0, 3.0]), {}, ValueError,
+     r"time stamps of X have missing values \(at row 1\)"),
+    (pd.Series(range(4), index=pd.MultiIndex.from_product([[1, 2], [1, 2]])), {}, ValueError,
+     "needs one time stamp per row"),
+])
+def test_bad_input_is_named(X, params, error, match):
+    with pytest.raises(error, match=match):
+        next(PanelTimeSeriesSplit(2, **params).split(X))
