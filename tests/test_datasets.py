@@ -64,3 +64,11 @@ def test_us_crime_options():
         load_us_crime(states=False)
     with pytest.raises(TypeError, match="rates must be a bool"):
         load_us_crime(rates="yes")
+
+
+def test_violent_crime_is_the_sum_of_its_parts_but_where_the_docstring_says():
+    crime = load_us_crime(national=True)
+    parts = crime[["homicide", "rape", "robbery", "aggravated_assault"]].sum(axis=1)
+    off = crime[np.abs(crime["violent_crime"] / parts - 1) > 1e-3]
+    assert sorted(zip(off.state, off.year)) == [("HI", 2015), ("NH", 2013), ("RI", 2012),
+                                                ("US", 2013), ("US", 2014), ("US", 2015)]

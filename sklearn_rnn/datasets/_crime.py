@@ -75,7 +75,10 @@ def load_us_crime(*, rates=True, states=True, national=False):
     ``violent_crime`` is kept exactly as published: it follows the same
     switch, except for the national totals of 2013-2015, which the FBI still
     computed with the legacy count; there, ``violent_crime`` is about 2.7%
-    below ``homicide + rape + robbery + aggravated_assault``.
+    below ``homicide + rape + robbery + aggravated_assault``. Three state rows
+    of the published file disagree with the sum of their parts too, and are
+    kept as published: Hawaii 2015 (``violent_crime`` 19% above it), New
+    Hampshire 2013 (6% below) and Rhode Island 2012 (0.4% above).
 
     The counts are estimates, including for agencies that did not report;
     the raw file's ``caveats`` column (not returned) describes the years in
