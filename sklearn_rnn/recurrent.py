@@ -178,7 +178,16 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         elif y2.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y2.shape[1]} outputs, but {type(self).__name__} was "
                              f"fitted with {self.n_outputs_}.")
-        return ((y2 - self.target_mean_) / self.target_scale_).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            z = ((y2 - self.target_mean_) / self.target_scale_).astype(np.float32)
+        if not np.isfinite(z).all():
+            # Else the first batch's loss is inf and training stops with a warning.
+            raise ValueError(
+                "y has values too large for the network's float32 after scaling with the "
+                + ("statistics of the first fit" if not reset else "targets' statistics")
+                + f" (beyond about 3e38 of its scale {self.target_scale_.max():.3g}): "
+                "rescale y first" + ("." if reset else ", or fit from scratch."))
+        return z
 
     def _output_size(self):
         return self.n_outputs_

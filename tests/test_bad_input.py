@@ -437,6 +437,16 @@ def test_targets_near_float64_max_finite_or_clear_error(Est):
     _finite(model.predict(X))
 
 
+@pytest.mark.parametrize("Est", REGRESSORS, ids=lambda E: E.__name__)
+def test_training_on_targets_beyond_float32_at_the_fitted_scale_is_refused(Est):
+    # They became inf in float32, so the first loss was inf: a warning, no training.
+    model = Est(**FAST).fit(X, Y_REG)
+    _raises(lambda: model.partial_fit(X, Y_REG * 1e45),
+            r"y has values too large for the network's float32 after scaling with the "
+            r"statistics of the first fit")
+    assert model.n_iter_ == 1
+
+
 # Unseen class labels at score time: score is sklearn's accuracy_score of predict,
 # which counts a label the model never saw as a wrong prediction (as for any sklearn
 # classifier); labels of another type than classes_ are a clear ValueError.
