@@ -253,6 +253,14 @@ def train_epoch_numba(ids, piece_ptr, syn0, syn1, noise, keep, *, window, negati
     return loss, int(pairs), int(predictions), int(kept)
 
 
+def max_pairs(piece_ptr, window):
+    """An upper bound on the skip-gram pairs of one epoch: a token of a piece of
+    ``L`` tokens pairs with at most ``2 * min(window, L - 1)`` others."""
+    lengths = np.diff(np.asarray(piece_ptr, dtype=np.int64))
+    reach = np.minimum(lengths - 1, min(window, MAX_PIECE))
+    return int((lengths * 2 * reach).sum())
+
+
 def skipgram_pairs(tok, piece, pos, window, generator):
     """Every skip-gram pair of the kept tokens ``tok`` (their pieces ``piece`` and
     corpus positions ``pos``), as ``(center, context, position)`` tensors in corpus
@@ -261,7 +269,12 @@ def skipgram_pairs(tok, piece, pos, window, generator):
     reduced = window - torch.randint(0, window, tok.shape, generator=generator,
                                      device=tok.device)
     centers, contexts, where = [], [], []
-    for offset in range(1, window + 1):
+    # No offset beyond the longest piece pairs anything (one host read per block);
+    # at least one offset runs, so that the lists below are never empty.
+    longest = 0
+    if len(piece):
+        longest = int(torch.unique_consecutive(piece, return_counts=True)[1].max())
+    for offset in range(1, max(min(window, longest - 1), 1) + 1):
         for a, b in ((slice(None, -offset), slice(offset, None)),
                      (slice(offset, None), slice(None, -offset))):
             ok = (piece[a] == piece[b]) & (reduced[a] >= offset)
@@ -287,16 +300,31 @@ class SkipGramSteps(StepGraphs):
     run eagerly.
     """
 
-    def __init__(self, syn0, syn1, *, negative, batch_pairs, capture):
+    def __init__(self, syn0, syn1, *, negative, batch_pairs, capture, max_pairs=None):
         device = syn0.device
         super().__init__(device, capture)
+        # The buffers hold a stage: CHUNK_BATCHES batches, but never more pairs than
+        # a block of the corpus has (``max_pairs``, an upper bound), so a large
+        # batch_pairs costs no memory on a small corpus. A batch larger than that
+        # bound is the whole stage either way, so it is cut to it (same updates).
+        requested, size = batch_pairs, batch_pairs * CHUNK_BATCHES
+        if max_pairs is not None:
+            size = max(min(size, max_pairs), 1)
+            batch_pairs = min(batch_pairs, size)
         self.syn0, self.syn1, self.batch_pairs = syn0, syn1, batch_pairs
-        size = batch_pairs * CHUNK_BATCHES
-        self.context = torch.zeros(size, dtype=torch.long, device=device)
-        self.targets = torch.zeros(size, 1 + negative, dtype=torch.long, device=device)
-        # 1 where a target counts: the center word, and each noise word unequal to it
-        # (word2vec skips a noise word equal to the center word).
-        self.valid = torch.ones(size, 1 + negative, device=device)
+        try:
+            self.context = torch.zeros(size, dtype=torch.long, device=device)
+            self.targets = torch.zeros(size, 1 + negative, dtype=torch.long, device=device)
+            # 1 where a target counts: the center word, and each noise word unequal to
+            # it (word2vec skips a noise word equal to the center word).
+            self.valid = torch.ones(size, 1 + negative, device=device)
+        except RuntimeError as exc:  # torch.OutOfMemoryError is one too
+            need = size * (8 + 12 * (1 + negative))
+            raise ValueError(
+                f"batch_pairs={requested} needs buffers of {size:,} pairs x "
+                f"{1 + negative} targets (negative={negative}), about {need / 2**30:,.1f} GiB "
+                f"on {device}, which could not be allocated ({str(exc).splitlines()[0]:.120}); "
+                "use a smaller batch_pairs (the default is 2048).") from None
         self.alphas = torch.zeros(CHUNK_BATCHES, device=device)
         self.counter = torch.zeros((), dtype=torch.long, device=device)
         self.loss = torch.zeros((), dtype=torch.float64, device=device)
@@ -455,7 +483,8 @@ class TorchEngine(_Engine):
         super().__init__(ids, piece_ptr, torch.from_numpy(syn0).to(device),
                          torch.from_numpy(syn1).to(device), keep, cum, **kwargs)
         self.steps = SkipGramSteps(self.syn0, self.syn1, negative=self.params["negative"],
-                                   batch_pairs=batch_pairs, capture=capture)
+                                   batch_pairs=batch_pairs, capture=capture,
+                                   max_pairs=max_pairs(piece_ptr, self.params["window"]))
         # Tables on the device once; a generator of its own leaves torch's
         # global RNGs (CPU and CUDA) untouched.
         piece_of = np.repeat(np.arange(len(piece_ptr) - 1, dtype=np.int32), np.diff(piece_ptr))

@@ -280,9 +280,13 @@ class RNNLanguageModel(BaseNetEstimator):
             likely character at each step use ``top_k=1``.
         top_k : int or None, default=None
             Sample among the ``top_k`` most likely tokens only.
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState or Generator instance or None, default=None
             Seeds the sampling: the same prefixes and ``random_state`` give
-            the same continuations. Global RNGs are not used.
+            the same continuations. Global RNGs are not used. As
+            ``sklearn.utils.check_random_state``: an int in [0, 2**32 - 1],
+            or a numpy ``RandomState`` (or ``Generator``) that one seed is
+            drawn from; None draws fresh entropy. A bool, float or string is
+            a TypeError, an int out of range a ValueError.
 
         Returns
         -------
@@ -305,6 +309,7 @@ class RNNLanguageModel(BaseNetEstimator):
         if top_k is not None and (not isinstance(top_k, Integral) or isinstance(top_k, bool)
                                   or top_k < 1):
             raise ValueError(f"top_k must be None or a positive integer; got {top_k!r}.")
+        seed = self._sampling_seed(random_state)
         unseen = sorted({c for p in prefixes for c in p if c not in self.vocabulary_})
         if unseen:
             raise ValueError(
@@ -313,7 +318,6 @@ class RNNLanguageModel(BaseNetEstimator):
                 "characters).")
         if not prefixes:
             return []
-        seed = draw_seed(random_state)
         with torch_threads(self.n_threads), torch.no_grad():
             ids = self._sample(prefixes, max_length, float(temperature), top_k, seed)
         chars = self._id_to_char
@@ -322,6 +326,24 @@ class RNNLanguageModel(BaseNetEstimator):
             end = np.flatnonzero(row == _END)
             out.append("".join(chars[row[:end[0] if len(end) else len(row)]]))
         return out[0] if single else out
+
+    @staticmethod
+    def _sampling_seed(random_state):
+        """``complete``'s seed from ``random_state``, checked as sklearn's
+        ``check_random_state`` checks it (bools and floats are not seeds)."""
+        if isinstance(random_state, np.random.Generator):
+            return int(random_state.integers(2**31 - 1))
+        if random_state is None or isinstance(random_state, np.random.RandomState):
+            return draw_seed(random_state)
+        if not isinstance(random_state, Integral) or isinstance(random_state,
+                                                                (bool, np.bool_)):
+            raise TypeError(f"random_state must be None, an int in [0, 2**32 - 1], a numpy "
+                            f"RandomState or Generator; got {random_state!r:.60} "
+                            f"({type(random_state).__name__}).")
+        if not 0 <= random_state <= 2**32 - 1:
+            raise ValueError(f"random_state must be None, an int in [0, 2**32 - 1], a numpy "
+                             f"RandomState or Generator; got {random_state!r}.")
+        return int(random_state)
 
     # ---------------------------------------------------------------- training
     def _training_data(self, X, y, *, reset, seed, device, early_stopping):

@@ -1,7 +1,11 @@
 """Word embeddings learnt inside ``fit``: word2vec skip-gram as a transformer."""
 
+import functools
 import re
+import sys
 import time
+import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator
 from numbers import Integral, Real
 
@@ -10,17 +14,63 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils.validation import (_check_feature_names, _get_feature_names,
+                                      check_is_fitted)
 
 from . import _word2vec
 from ._base import public_init, store_parameters
 from .utils import draw_seed, refuse_bool_numbers, resolve_device
 
-_TOKEN = re.compile(r"(?u)\b\w[\w']*\b")
+#: Largest ``negative``: word2vec's papers use 2-20; each pair costs ``1 + negative``
+#: updates, and the torch engine stages ``negative`` noise words per pair.
+MAX_NEGATIVE = 1000
+#: ``ns_exponent`` range: word2vec uses 0.75, recommendation work -1 to 1; beyond
+#: a few units the noise distribution is one word (or overflows).
+MAX_NS_EXPONENT = 10.0
+
+
+@functools.cache
+def _token_pattern():
+    """The default tokenizer's regular expression, built on first use (a scan of
+    every code point, about 0.2 s).
+
+    A token starts with a word character (``\\w``) and runs over word
+    characters, combining marks (Unicode categories Mn, Mc, Me, which Python's
+    ``\\w`` leaves out: the accent of a decomposed "é", the dot of a lowercased
+    "İ", Devanagari vowel signs) and apostrophes, less the apostrophes that end
+    it. Without marks it is ``\\b\\w[\\w']*\\b``, sklearn's default pattern
+    with apostrophes. The marks outside the Basic Multilingual Plane are a
+    second character class: in one class with them, every character is tested
+    against a list of ranges (5x slower than the old pattern; this way as fast).
+    """
+    ranges = {True: [], False: []}   # in the BMP or not
+    start = None
+    for code in range(sys.maxunicode + 2):
+        if code <= sys.maxunicode and unicodedata.category(chr(code))[0] == "M":
+            if start is None:
+                start = code
+        elif start is not None:
+            ranges[start < 0x10000].append(f"\\U{start:08x}-\\U{code - 1:08x}")
+            start = None
+    bmp, astral = "".join(ranges[True]), "".join(ranges[False])
+    return re.compile(rf"\b\w(?:[\w'{bmp}]|[{astral}])*(?<!')")
+
+
+class UnknownWordError(KeyError, ValueError):
+    """A word that is not in the vocabulary.
+
+    A ``KeyError``, as gensim's ``KeyedVectors`` raise, and a ``ValueError``, as
+    for any input a user can get wrong; its message is printed without the
+    quotes ``KeyError`` adds.
+    """
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
 
 
 #: What fit learns (removed first, so that a failed refit leaves none of it).
-_FITTED = ("vocabulary_", "idf_", "embeddings_", "history_", "n_features_in_")
+_FITTED = ("vocabulary_", "idf_", "embeddings_", "history_", "n_features_in_",
+           "feature_names_in_")
 
 
 @public_init
@@ -42,7 +92,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Dimension of the word vectors.
     window : int, default=5
         Largest distance between a word and its context; each position draws
-        an effective window from 1 to ``window``.
+        an effective window from 1 to ``window``. At most 10,000, word2vec's
+        longest sentence (longer documents are cut into pieces of that size).
     min_count : int, default=5
         Words seen fewer times are dropped.
     max_vocab_size : int or None, default=None
@@ -52,17 +103,24 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         probability ``(sqrt(f / sample) + 1) * sample / f`` (at most 1); 0
         turns subsampling off.
     negative : int, default=5
-        Noise words per (word, context) pair.
+        Noise words per (word, context) pair, at most 1000.
     ns_exponent : float, default=0.75
-        Exponent of the unigram counts in the noise distribution.
+        Exponent of the unigram counts in the noise distribution, in [-10, 10].
     epochs : int, default=5
         Passes over the corpus.
     lr, min_lr : float, default=0.025, 1e-4
-        Learning rate at the start and the end of training (linear decay).
+        Learning rate at the start and the end of training (linear decay);
+        ``min_lr`` must not exceed ``lr``.
     tokenizer : callable or None, default=None
-        ``str -> list of str``. None: lowercase (see ``lowercase``) and split
-        on the regular expression ``\\b\\w[\\w']*\\b``. Documents given as
-        lists of strings are taken as already tokenised.
+        ``str -> list of str``. None: the text is put in Unicode normal form
+        NFC, lowercased (see ``lowercase``) and put in NFC again, then split
+        into tokens that start with a word character (``\\w``) and run over
+        word characters, combining marks and apostrophes, less trailing
+        apostrophes (sklearn's ``\\b\\w[\\w']*\\b`` that also keeps marks,
+        which ``\\w`` leaves out). So decomposed (NFD) and composed text give
+        the same tokens, and a lowercased "İstanbul" stays one word ("i" and
+        a combining dot above, Unicode's lowercase). Documents given as lists
+        of strings are taken as already tokenised, as they are.
     lowercase : bool, default=True
         Lowercase documents before the default tokenizer.
     aggregate : {"mean", "sum", "max", "tfidf"}, default="mean"
@@ -76,12 +134,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         install sklearn_rnn[text]``); "torch" trains batched on ``device``.
         "auto": numba on the CPU when installed, else torch.
     batch_pairs : int, default=2048
-        Pairs per update of the torch engine. A batch's updates are applied
-        at once, as concurrent Hogwild threads would, so a frequent word's row
-        sums many of them: 16384 diverged on a 500k-token news corpus at
-        ``lr=0.025``, 512-8192 trained stably there (2048 and 8192 also on
-        the full 2.2M tokens; ``benchmarks/RESULTS.md``). On a corpus of a few
-        thousand tokens use a few hundred.
+        Pairs per update of the torch engine (its buffers hold up to 64
+        batches, never more pairs than the corpus can give). A batch's updates
+        are applied at once, as concurrent Hogwild threads would, so a
+        frequent word's row sums many of them: 16384 diverged on a 500k-token
+        news corpus at ``lr=0.025``, 512-8192 trained stably there (2048 and
+        8192 also on the full 2.2M tokens; ``benchmarks/RESULTS.md``). On a
+        corpus of a few thousand tokens use a few hundred.
     n_threads : int, default=1
         CPU threads: the numba engine's Hogwild workers (as word2vec), or
         PyTorch's intra-op threads while the torch engine trains (restored
@@ -108,7 +167,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Smoothed inverse document frequencies (for ``aggregate="tfidf"``).
     history_ : list of dict
         Per epoch: ``loss`` (mean negative log-likelihood per prediction:
-        the pair and each noise word), ``pairs``, ``words`` (after
+        the pair and each noise word; NaN in an epoch that trained no pair,
+        which fit warns about), ``pairs``, ``words`` (after
         subsampling), ``seconds``, ``tokens_per_s`` (corpus tokens / s);
         with the torch engine also ``graph_steps`` (updates replayed as CUDA
         graphs; 0 on the CPU).
@@ -128,12 +188,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     _parameter_constraints = {
         "vector_size": [Interval(Integral, 1, None, closed="left")],
-        "window": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, _word2vec.MAX_PIECE, closed="both")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "max_vocab_size": [None, Interval(Integral, 1, None, closed="left")],
         "sample": [Interval(Real, 0, None, closed="left")],
-        "negative": [Interval(Integral, 1, None, closed="left")],
-        "ns_exponent": [Interval(Real, None, None, closed="neither")],
+        "negative": [Interval(Integral, 1, MAX_NEGATIVE, closed="both")],
+        "ns_exponent": [Interval(Real, -MAX_NS_EXPONENT, MAX_NS_EXPONENT, closed="both")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "min_lr": [Interval(Real, 0, None, closed="left")],
@@ -167,7 +227,10 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                                  "decode it with the right encoding first.") from None
         if isinstance(doc, str):
             if self.tokenizer is None:
-                return _TOKEN.findall(doc.lower() if self.lowercase else doc)
+                doc = unicodedata.normalize("NFC", doc)
+                if self.lowercase:  # lowercasing can decompose ("İ" -> "i" + U+0307)
+                    doc = unicodedata.normalize("NFC", doc.lower())
+                return _token_pattern().findall(doc)
             tokens = self.tokenizer(doc)
             if not isinstance(tokens, (str, bytes)) and isinstance(tokens, Iterable):
                 tokens = list(tokens)
@@ -231,9 +294,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         self._validate_params()
         refuse_bool_numbers(self)
+        if self.min_lr > self.lr:
+            raise ValueError(f"min_lr={self.min_lr} is larger than lr={self.lr}; the learning "
+                             "rate decays from lr to min_lr, so min_lr must be <= lr.")
         for attr in _FITTED:  # a refit that fails leaves no stale vectors behind
             self.__dict__.pop(attr, None)
-        _check_feature_names(self, X, reset=True)
+        feature_names = _get_feature_names(X)  # set once training succeeded
         started = time.perf_counter()
         lookup, raw_ids, doc_ptr = self._scan(X)
         counts = np.bincount(raw_ids, minlength=len(lookup))
@@ -260,6 +326,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.vocabulary_ = {w: i for i, w in enumerate(words)}
         self.idf_, self.n_features_in_ = idf, 1
         self.history_, self.embeddings_ = history, embeddings
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
         return self
 
     @staticmethod
@@ -290,8 +358,14 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     def noise_distribution(self, counts):
         """Negative-sampling probabilities: unigram counts to the ``ns_exponent``."""
-        weights = np.asarray(counts, dtype=np.float64) ** self.ns_exponent
-        return weights / weights.sum()
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            weights = np.asarray(counts, dtype=np.float64) ** self.ns_exponent
+            p = weights / weights.sum()
+        if not (np.isfinite(p).all() and p.sum() > 0):
+            raise ValueError(f"ns_exponent={self.ns_exponent} makes the noise distribution "
+                             "overflow or vanish for these counts; use a value nearer "
+                             "0.75 (word2vec's).")
+        return p
 
     def _engine(self, device):
         engine = self.engine
@@ -331,13 +405,15 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 tic = time.perf_counter()
                 epoch_counts = trainer.epoch(epoch)
                 seconds = time.perf_counter() - tic
-                loss = epoch_counts.pop("loss") / max(epoch_counts.pop("predictions"), 1)
+                total_loss, predictions = epoch_counts.pop("loss"), epoch_counts.pop("predictions")
+                # No prediction, no loss: NaN rather than a perfect-looking 0.
+                loss = total_loss / predictions if predictions else float("nan")
                 record = {"epoch": epoch + 1, "loss": loss,
                           **{key: int(value) for key, value in epoch_counts.items()},
                           "seconds": seconds,
                           "tokens_per_s": n_raw / seconds if seconds > 0 else float("inf")}
                 history.append(record)
-                if not (np.isfinite(loss) and trainer.finite()):
+                if not ((np.isfinite(loss) or not predictions) and trainer.finite()):
                     raise ValueError(
                         f"Training diverged in epoch {epoch + 1}: the word vectors became "
                         f"NaN or infinite. lr={self.lr} is too large for this corpus; "
@@ -347,6 +423,14 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                           f"{record['tokens_per_s']:,.0f} tokens/s, {record['pairs']:,} pairs, "
                           f"{seconds:.2f}s")
         trainer.finish(self.verbose)
+        idle = [record["epoch"] for record in history if record["pairs"] == 0]
+        if idle:
+            warnings.warn(
+                f"No (word, context) pair was trained in {len(idle)} of {self.epochs} "
+                f"epoch(s) ({idle[:5]}): the corpus ({len(ids):,} tokens in the vocabulary) "
+                "has no two words in one document after subsampling, so those epochs left "
+                "the vectors as they were (their loss is NaN). Use sample=0, a lower "
+                "min_count or more text.", UserWarning, stacklevel=3)
         if self.verbose:
             print(f"trained {len(counts):,} words in {time.perf_counter() - started:.1f}s")
         return trainer.vectors()
@@ -425,8 +509,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         check_is_fitted(self)
         try:
             return self.embeddings_[self.vocabulary_[word]]
-        except KeyError:
-            raise KeyError(f"{word!r} is not in the vocabulary ({len(self.vocabulary_)} "
+        except (KeyError, TypeError):  # TypeError: an unhashable "word"
+            raise UnknownWordError(f"{word!r} is not in the vocabulary ({len(self.vocabulary_)} "
                            f"words seen at least min_count={self.min_count} times).") from None
 
     def _unit(self):
@@ -434,17 +518,37 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return self.embeddings_ / np.where(norms > 0, norms, 1)
 
     def similarity(self, word1, word2):
-        """Cosine similarity of two words' vectors."""
+        """Cosine similarity of two words' vectors.
+
+        A word not in ``vocabulary_`` raises ``UnknownWordError``, both a
+        ``KeyError`` (as gensim's) and a ``ValueError``.
+        """
         a, b = self._vector(word1), self._vector(word2)
         return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) or 1.0))
 
     def most_similar(self, word, topn=10):
         """The ``topn`` words closest to ``word`` (a word or a vector) by cosine.
 
+        Parameters
+        ----------
+        word : str or array-like of shape (vector_size,)
+            A word of ``vocabulary_`` (left out of the answer) or a finite
+            vector. An unknown word raises ``UnknownWordError`` (a
+            ``KeyError``, as gensim's, and a ``ValueError``).
+        topn : int >= 0 or None, default=10
+            How many words to return; 0 gives ``[]`` (as gensim), None every
+            word, in order (a list here, where gensim returns the array of
+            all similarities).
+
         Returns
         -------
         list of (word, similarity)
         """
+        if topn is not None and (not isinstance(topn, Integral)
+                                 or isinstance(topn, (bool, np.bool_))):
+            raise TypeError(f"topn must be None or an integer >= 0; got {topn!r}.")
+        if topn is not None and topn < 0:
+            raise ValueError(f"topn must be None or an integer >= 0; got {topn!r}.")
         if isinstance(word, str):
             query = self._vector(word)
         else:
@@ -457,10 +561,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 raise ValueError(f"most_similar takes a word or a vector of "
                                  f"{self.embeddings_.shape[1]} numbers (the fitted "
                                  f"vector_size); got {word!r:.80}.")
+            if not np.isfinite(query).all():
+                raise ValueError(f"most_similar takes a finite vector; got {word!r:.80}.")
         sims = self._unit() @ (query / (np.linalg.norm(query) or 1.0))
         if isinstance(word, str):
             sims[self.vocabulary_[word]] = -np.inf
-        best = np.argsort(-sims)[:topn]
+        best = np.argsort(-sims)[:None if topn is None else int(topn)]
         words = list(self.vocabulary_)
         return [(words[i], float(sims[i])) for i in best if np.isfinite(sims[i])]
 
@@ -470,8 +576,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Parameters
         ----------
         pairs : path or iterable of (word1, word2, score)
-            A file of ``word1<TAB>word2<TAB>score`` lines (``#`` starts a
-            comment), such as WordSim353, or the triples themselves.
+            A file of ``word1<TAB>word2<TAB>score`` lines, such as WordSim353,
+            or the triples themselves. As gensim does, lines starting with
+            ``#`` are comments, and lines that are not two words and a number
+            (a header such as ``Word 1<TAB>Word 2<TAB>Human (mean)``) are
+            skipped, with one warning that counts them and quotes the first;
+            neither counts as a pair. Triples given directly must all be
+            (word, word, number): a ValueError names the first that is not.
 
         delimiter : str, default="\t"
             The field separator of a file.
@@ -489,25 +600,39 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         check_is_fitted(self)
         if isinstance(pairs, (str, bytes)) or hasattr(pairs, "__fspath__"):
+            triples, invalid = [], []
             with open(pairs, encoding="utf-8") as fh:
-                triples = [(f"line {i}", line.rstrip("\r\n").split(delimiter))
-                           for i, line in enumerate(fh, 1)
-                           if line.strip() and not line.startswith("#")]
+                for i, line in enumerate(fh, 1):
+                    if not line.strip() or line.startswith("#"):
+                        continue
+                    fields = line.rstrip("\r\n").split(delimiter)
+                    try:
+                        a, b, score = fields
+                        triples.append((a, b, float(score)))
+                    except ValueError:
+                        invalid.append((i, fields))
+            if invalid:
+                line, fields = invalid[0]
+                warnings.warn(
+                    f"evaluate_word_pairs skipped {len(invalid)} line(s) of {pairs} that are "
+                    f"not (word1, word2, score) separated by {delimiter!r}, as gensim does; "
+                    f"the first, line {line}, is {fields!r:.100}.", UserWarning, stacklevel=2)
         else:
-            triples = [(f"pair {i}", triple) for i, triple in enumerate(pairs)]
+            triples = []
+            for i, triple in enumerate(pairs):
+                try:
+                    a, b, score = triple
+                    triples.append((a, b, float(score)))
+                except (TypeError, ValueError):
+                    raise ValueError(f"evaluate_word_pairs reads (word1, word2, score) "
+                                     f"triples; pair {i} is {triple!r}.") from None
         lookup = {word: word for word in self.vocabulary_}
         if case_insensitive:
             lookup = {}
             for word in self.vocabulary_:  # most frequent first
                 lookup.setdefault(word.casefold(), word)
         ours, theirs, oov = [], [], 0
-        for where, triple in triples:
-            try:
-                a, b, score = triple
-                score = float(score)
-            except (TypeError, ValueError):
-                raise ValueError(f"evaluate_word_pairs reads (word1, word2, score) triples; "
-                                 f"{where} is {triple!r}.") from None
+        for a, b, score in triples:
             if case_insensitive:
                 a, b = str(a).casefold(), str(b).casefold()
             a, b = lookup.get(a), lookup.get(b)

@@ -216,3 +216,24 @@ def test_training_windows_predict_every_token_once_per_epoch(n, length):
         assert sorted(real.tolist()) == list(range(1, n + 1))  # each token once
         assert ((targets != -100).sum(dim=1) > 0).all()       # no window all padding
     assert len(shifts) > 1  # the cut points move from epoch to epoch
+
+
+def test_complete_checks_random_state_as_sklearn_does(lm):
+    for random_state in (1.5, True, "abc", [1]):
+        with pytest.raises(TypeError, match=r"random_state must be None, an int in "
+                                            r"\[0, 2\*\*32 - 1\], a numpy RandomState"):
+            lm.complete("the", max_length=5, random_state=random_state)
+    for random_state in (-1, 2**32, 2**70):
+        with pytest.raises(ValueError, match=f"random_state must be .*; got {random_state}"):
+            lm.complete("the", max_length=5, random_state=random_state)
+    with pytest.raises(TypeError, match="random_state"):  # checked before the empty answer
+        lm.complete([], random_state=0.5)
+    assert (lm.complete("the", max_length=8, random_state=np.int64(3))
+            == lm.complete("the", max_length=8, random_state=3))
+    assert (lm.complete("the", max_length=8, random_state=2**32 - 1)
+            == lm.complete("the", max_length=8, random_state=2**32 - 1))
+    drawn = [lm.complete("the", max_length=8, random_state=np.random.default_rng(0))
+             for _ in range(2)]
+    assert drawn[0] == drawn[1]
+    assert (lm.complete("the", max_length=8, random_state=np.random.RandomState(0))
+            == lm.complete("the", max_length=8, random_state=np.random.RandomState(0)))

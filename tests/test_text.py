@@ -282,9 +282,8 @@ def test_pickle_word_queries_and_word2vec_format(tmp_path):
     path = tmp_path / "pairs.tsv"
     path.write_text("# comment\n" + "\n".join("\t".join(map(str, p)) for p in pairs))
     assert sg.evaluate_word_pairs(path)[2] == pytest.approx(25.0)
-    path.write_text("cat\tdog\t9\ncat saw 1\n")  # line 2 is not tab-separated
-    with pytest.raises(ValueError, match=r"line 2 is \['cat saw 1'\]"):
-        sg.evaluate_word_pairs(path)
+    with pytest.raises(ValueError, match=r"pair 1 is \('cat', 'saw'\)"):
+        sg.evaluate_word_pairs([("cat", "dog", 9.0), ("cat", "saw")])
 
 
 def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
@@ -407,3 +406,184 @@ def test_diverging_training_is_an_error_and_leaves_the_transformer_unfitted(engi
         sg.fit(docs)
     with pytest.raises(NotFittedError):
         sg.transform(docs)
+
+
+# ---------------------------------------------------------------- audit fixes
+def test_a_failed_fit_leaves_the_transformer_unfitted_also_on_a_dataframe():
+    from sklearn.exceptions import NotFittedError
+
+    docs, *_ = topic_corpus(n=20)
+    params = dict(vector_size=4, min_count=1, epochs=1, random_state=0)
+    sg = SkipGramTransformer(**params).fit(pd.DataFrame({"text": docs}))
+    with pytest.raises(ValueError, match="2 columns"):
+        sg.fit(pd.DataFrame({"a": docs, "b": docs}))
+    with pytest.raises(NotFittedError):
+        sg.transform(docs)
+    first = SkipGramTransformer(**{**params, "min_count": 10**6})
+    with pytest.raises(ValueError, match="min_count=1000000"):
+        first.fit(pd.DataFrame({"text": docs}))
+    assert not [k for k in vars(first) if k.endswith("_")]
+    with pytest.raises(NotFittedError):
+        first.transform(pd.DataFrame({"text": docs}))
+
+
+def test_torch_buffers_are_sized_by_the_corpus_not_by_batch_pairs(monkeypatch):
+    docs, *_ = topic_corpus(n=10)                       # 120 tokens, window 2
+    params = dict(vector_size=4, min_count=1, epochs=1, window=2, engine="torch",
+                  random_state=0)
+    sizes = []
+    original = _word2vec.SkipGramSteps.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        sizes.append(len(self.context))
+
+    monkeypatch.setattr(_word2vec.SkipGramSteps, "__init__", spy)
+    huge = SkipGramTransformer(**params, batch_pairs=10**12).fit(docs)
+    # Either batch holds every pair of the corpus, so both train alike.
+    whole = SkipGramTransformer(**params, batch_pairs=10**4).fit(docs)
+    np.testing.assert_array_equal(huge.embeddings_, whole.embeddings_)
+    assert sizes == [120 * 2 * 2] * 2
+    monkeypatch.setattr(_word2vec.SkipGramSteps, "__init__", original)
+
+    real_zeros = torch.zeros
+
+    def no_memory(*size, **kwargs):  # what the allocator raises when memory runs out
+        if np.prod(size) > 10**6:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory")
+        return real_zeros(*size, **kwargs)
+
+    monkeypatch.setattr(torch, "zeros", no_memory)
+    syn = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match=r"batch_pairs=1000000 needs buffers .* use a "
+                                         r"smaller batch_pairs"):
+        _word2vec.SkipGramSteps(syn, syn.clone(), negative=5, batch_pairs=10**6,
+                                capture=False, max_pairs=10**9)
+
+
+def test_torch_pairing_runs_no_offset_beyond_the_longest_piece(monkeypatch):
+    rng = np.random.default_rng(0)
+    tok = torch.as_tensor(rng.integers(0, 20, size=30))
+    piece = torch.as_tensor(np.repeat([0, 1, 2], [6, 4, 20]))
+    window = _word2vec.MAX_PIECE
+    lists = []
+    real_cat = torch.cat
+
+    def spy(tensors, *args, **kwargs):
+        lists.append(len(tensors))
+        return real_cat(tensors, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "cat", spy)
+    center, context, where = _word2vec.skipgram_pairs(
+        tok, piece, torch.arange(30), window, torch.Generator().manual_seed(0))
+    monkeypatch.setattr(torch, "cat", real_cat)
+    assert lists[0] == 2 * 19                            # offsets 1..19, both directions
+    reduced = window - torch.randint(0, window, tok.shape,
+                                     generator=torch.Generator().manual_seed(0))
+    expected = sorted((int(tok[i]), int(tok[j]), i) for i in range(30) for j in range(30)
+                      if 0 < abs(j - i) <= reduced[i] and piece[i] == piece[j])
+    assert sorted(zip(center.tolist(), context.tolist(), where.tolist())) == expected
+
+
+def test_default_tokenizer_gives_the_same_tokens_whatever_the_normal_form():
+    import unicodedata
+
+    docs = ["İstanbul is big", "naïve café", "हिंदी भाषा", "don't dogs' a''b"]
+    nfd = [unicodedata.normalize("NFD", d) for d in docs]
+    params = dict(vector_size=4, min_count=1, epochs=1, sample=0, random_state=0)
+    sg = SkipGramTransformer(**params).fit(docs)
+    assert list(sg.vocabulary_) == ["i\u0307stanbul", "is", "big", "naïve", "café",
+                                    "हिंदी", "भाषा", "don't", "dogs", "a''b"]
+    assert list(SkipGramTransformer(**params).fit(nfd).vocabulary_) == list(sg.vocabulary_)
+    np.testing.assert_array_equal(sg.transform(nfd), sg.transform(docs))
+    cased = SkipGramTransformer(**params, lowercase=False).fit(nfd)
+    assert list(cased.vocabulary_)[:1] == ["İstanbul"]
+
+
+def test_learning_rate_and_noise_settings_must_be_consistent():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    docs, *_ = topic_corpus(n=10)
+    params = dict(vector_size=4, min_count=1, epochs=1, random_state=0)
+    with pytest.raises(ValueError, match=r"min_lr=1.0 is larger than lr=0.025"):
+        SkipGramTransformer(**params, lr=0.025, min_lr=1.0).fit(docs)
+    SkipGramTransformer(**params, lr=0.01, min_lr=0.01).fit(docs)  # constant: fine
+    for exponent in (-2000.0, 11.0, np.inf, np.nan):
+        with pytest.raises(InvalidParameterError, match="'ns_exponent' parameter"):
+            SkipGramTransformer(**params, ns_exponent=exponent).fit(docs)
+    with pytest.raises(ValueError, match="ns_exponent=10.0 makes the noise distribution"):
+        SkipGramTransformer(ns_exponent=10.0).noise_distribution([1e40, 1.0])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name, value", [("window", 2**64), ("window", 10**4 + 1),
+                                         ("negative", 2**64), ("negative", 1001)])
+def test_window_and_negative_beyond_their_limits_name_the_parameter(engine, name, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        SkipGramTransformer(vector_size=4, min_count=1, epochs=1, engine=engine,
+                            **{name: value}).fit(["a b c"] * 3)
+
+
+def test_most_similar_checks_topn_the_query_and_unknown_words():
+    from sklearn_rnn.text import UnknownWordError
+
+    docs, *_ = topic_corpus(n=20)
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(docs)
+    for topn in (-1, -100):
+        with pytest.raises(ValueError, match=f"topn must be None or an integer >= 0; got {topn}"):
+            sg.most_similar("cat", topn=topn)
+    for topn in (2.5, True, "3"):
+        with pytest.raises(TypeError, match="topn must be None or an integer"):
+            sg.most_similar("cat", topn=topn)
+    assert sg.most_similar("cat", topn=0) == []                  # as gensim
+    assert len(sg.most_similar("cat", topn=np.int64(2))) == 2
+    everything = sg.most_similar("cat", topn=None)
+    assert [w for w, _ in everything] == [w for w, _ in sg.most_similar("cat", topn=100)]
+    assert len(everything) == len(sg.vocabulary_) - 1
+    for bad in (np.full(4, np.nan), [1.0, np.inf, 0.0, 0.0]):
+        with pytest.raises(ValueError, match="most_similar takes a finite vector"):
+            sg.most_similar(bad)
+    with pytest.raises(UnknownWordError) as info:
+        sg.similarity("cat", "unicorn")
+    assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
+    assert str(info.value).startswith("'unicorn' is not in the vocabulary (16 words")
+    with pytest.raises(ValueError, match="'zebra' is not in the vocabulary"):
+        sg.most_similar("zebra")
+
+
+def test_word_pair_files_skip_lines_that_do_not_parse_as_gensim_does(tmp_path):
+    docs, *_ = topic_corpus(n=40)
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(docs)
+    pairs = [("cat", "dog", 9.0), ("cat", "saw", 1.0), ("hammer", "saw", 8.0),
+             ("cat", "zebra", 5.0)]
+    path = tmp_path / "pairs.tsv"
+    path.write_text("# comment\nWord 1\tWord 2\tHuman (mean)\n"
+                    + "".join("%s\t%s\t%s\n" % p for p in pairs) + "cat saw 1\n")
+    with pytest.warns(UserWarning, match=r"skipped 2 line\(s\) .* the first, line 2, is "
+                                         r"\['Word 1', 'Word 2', 'Human \(mean\)'\]"):
+        pearson, spearman, oov = sg.evaluate_word_pairs(path)
+    expected = sg.evaluate_word_pairs(pairs)
+    assert oov == expected[2] == pytest.approx(25.0)   # skipped lines are no pairs
+    assert pearson.statistic == pytest.approx(expected[0].statistic)
+    gensim = pytest.importorskip("gensim")
+    sg.save_word2vec_format(tmp_path / "v.txt")
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    theirs = kv.evaluate_word_pairs(str(path))
+    assert pearson.statistic == pytest.approx(theirs[0].statistic, abs=1e-6)
+    assert oov == pytest.approx(theirs[2])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_fit_that_trains_no_pair_warns_and_reports_nan_loss(engine):
+    params = dict(vector_size=4, min_count=1, epochs=2, engine=engine, random_state=0)
+    with pytest.warns(UserWarning, match=r"No \(word, context\) pair was trained in 2 of 2"):
+        sg = SkipGramTransformer(**params).fit(["a", "b", "c"] * 5)   # one word a document
+    assert [h["pairs"] for h in sg.history_] == [0, 0]
+    assert all(np.isnan(h["loss"]) for h in sg.history_)
+    assert np.isfinite(sg.embeddings_).all()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SkipGramTransformer(**params, sample=0).fit(["a b", "b c"] * 5)
