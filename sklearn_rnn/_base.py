@@ -47,6 +47,10 @@ TRAINING_PARAMETERS = frozenset({
     "class_weight"})
 
 
+#: The parameters that size a network, named when torch cannot allocate it.
+_SIZE_PARAMETERS = ("hidden_size", "num_layers", "embedding_size", "context")
+
+
 class Checkpoint(Callback):
     """Save the whole estimator after every epoch to ``checkpoint_dir``.
 
@@ -178,7 +182,8 @@ class BaseNetEstimator(BaseEstimator):
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
         "tbptt_steps": [None, Interval(Integral, 1, None, closed="left")],
-        "forget_bias": [None, Real],
+        # An open interval: refuses NaN and infinity (and bools, see refuse_bool_numbers).
+        "forget_bias": [None, Interval(Real, None, None, closed="neither")],
         "checkpoint_dir": [None, str, os.PathLike],
         "fast_path": ["boolean"],
     }
@@ -209,9 +214,9 @@ class BaseNetEstimator(BaseEstimator):
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
         if reset:
             # A new network: until it exists the estimator is unfitted, so a fit
-            # that fails on its data leaves no stale network behind scalings,
-            # classes or feature counts of the new data.
-            self.__dict__.pop("net_", None)
+            # that fails on its data leaves no stale network, and no fitted
+            # attribute (classes, feature counts, history) of the old or new data.
+            self._forget_fit()
         else:
             self._check_structure(
                 ("partial_fit" if incremental else "warm_start=True")
@@ -220,8 +225,13 @@ class BaseNetEstimator(BaseEstimator):
         device = resolve_device(self.device) if reset else self._warm_device()
         seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
-        train, valid = self._training_data(X, y, reset=reset, seed=seed, device=device,
-                                           early_stopping=early_stopping, **kwargs)
+        try:
+            train, valid = self._training_data(X, y, reset=reset, seed=seed, device=device,
+                                               early_stopping=early_stopping, **kwargs)
+        except BaseException:
+            if reset:  # no classes or feature counts of data it refused
+                self._forget_fit()
+            raise
         with torch_session(seed, device, self.n_threads):
             settings = dict(
                 max_epochs=1 if incremental else self.max_epochs,
@@ -254,7 +264,7 @@ class BaseNetEstimator(BaseEstimator):
                 raise
             if self.net_.interrupted_:
                 if self.net_.good_epochs_ == 0:
-                    del self.net_
+                    self._forget_fit()
                     raise KeyboardInterrupt(
                         f"{type(self).__name__}.fit was interrupted before an epoch "
                         "completed; the estimator is left unfitted.")
@@ -352,11 +362,16 @@ class BaseNetEstimator(BaseEstimator):
         # The network is what predictions need; a fit that failed removes it.
         return hasattr(self, "net_")
 
+    def _forget_fit(self):
+        """Back to unfitted: drop every fitted attribute (``net_``, ``classes_``, ...)."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            del self.__dict__[name]
+
     def _abandon_fit(self, reset):
         """After an unexpected error in training: unfitted if the network was new,
         else back at the last completed epoch (weights, history, ``n_iter_``)."""
         if reset:
-            self.__dict__.pop("net_", None)
+            self._forget_fit()
             return
         if getattr(self.net_, "good_state_", None) is not None:
             self.net_.restore_last_good_epoch()
@@ -383,7 +398,7 @@ class BaseNetEstimator(BaseEstimator):
         stopping, the best one so far), say so. ``fresh_moments`` clears the
         optimizer's state too (a non-finite loss leaves NaN in it)."""
         if first:
-            del self.net_
+            self._forget_fit()
             raise ValueError(
                 f"{what} No epoch completed, so {type(self).__name__} is left unfitted. "
                 "Check X and y for values too large to train on (scale them, or keep "
@@ -408,13 +423,19 @@ class BaseNetEstimator(BaseEstimator):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
             optimizer_kwargs["optimizer__momentum"] = 0.9
-        net = SequenceEngine(
-            module=self._build_module(),
-            criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],
-            lr=self.lr, device=str(device),
-            iterator_train=BatchSlicer, iterator_valid=BatchSlicer,
-            iterator_train__shuffle=True, **optimizer_kwargs, **settings)
-        return net.initialize()
+        try:
+            net = SequenceEngine(
+                module=self._build_module(),
+                criterion=self._criterion(), optimizer=OPTIMIZERS[self.optimizer],
+                lr=self.lr, device=str(device),
+                iterator_train=BatchSlicer, iterator_valid=BatchSlicer,
+                iterator_train__shuffle=True, **optimizer_kwargs, **settings)
+            return net.initialize()
+        except (RuntimeError, MemoryError) as exc:  # sizes torch cannot allocate
+            sizes = ", ".join(f"{k}={getattr(self, k)!r}" for k in _SIZE_PARAMETERS
+                              if hasattr(self, k))
+            raise ValueError(f"{type(self).__name__} could not build its network with "
+                             f"{sizes} on {device}: {exc}. Choose smaller sizes.") from None
 
     def _callbacks(self, early_stopping):
         callbacks = [("gradient_health", GradientHealth(self.clip_grad_norm))]
@@ -533,8 +554,8 @@ class BaseSequenceEstimator(BaseNetEstimator):
                 "training and validation, or early_stopping=False."
             ) from None
         return tuple((batch.take(idx), y_enc[idx],
-                      unit_mean_weights(None if weight is None else weight[idx]))
-                     for idx in (train_idx, valid_idx))
+                      unit_mean_weights(None if weight is None else weight[idx], part))
+                     for idx, part in ((train_idx, "training"), (valid_idx, "validation")))
 
     def _fit_input_scaling(self, batch, weight=None):
         """Per-feature mean and scale over all valid time steps, each step

@@ -278,8 +278,10 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
                              f"fit: {self.classes_.tolist()}.")
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
+            where = ("given as classes=" if reset and classes is not None
+                     else "seen in the first fit: ")
             raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "
-                             f"seen in the first fit: {self.classes_.tolist()}.")
+                             f"{where}{self.classes_.tolist()}.")
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
     def _weight_targets(self, y_encoded, weight):
@@ -291,6 +293,12 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             if unknown:
                 raise ValueError(f"class_weight names {unknown}, which are not classes; "
                                  f"the classes are {self.classes_.tolist()}.")
+        absent = self.classes_[np.bincount(y_encoded, minlength=len(self.classes_)) == 0]
+        if isinstance(self.class_weight, str) and len(absent):
+            raise ValueError(
+                f"class_weight='balanced' weighs each class by its share of y, but y has no "
+                f"sample of {absent.tolist()} (a warm start keeps the classes of the first "
+                f"fit, {self.classes_.tolist()}); give class_weight as a dict.")
         per_class = compute_class_weight(self.class_weight, classes=self.classes_,
                                          y=self.classes_[y_encoded])
         if not np.all(np.isfinite(per_class) & (per_class >= 0)):

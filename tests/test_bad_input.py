@@ -834,3 +834,57 @@ def test_language_model_empty_texts_emoji_and_unseen_characters():
     assert "\N{GRINNING FACE}" in emoji.vocabulary_
     assert np.isfinite(emoji.score(["\N{GRINNING FACE}", ""]))
     assert isinstance(emoji.complete("\N{GRINNING FACE}", max_length=4, random_state=0), str)
+
+
+# ------------------------------------------------- weights, threads, sizes (audit)
+def test_all_zero_weights_in_a_part_of_the_early_stopping_split_are_an_error():
+    # All zero counted as "all equal", so that part trained (or validated) unweighted.
+    X3 = np.random.default_rng(0).normal(size=(20, 6))
+    y = np.array(["a"] * 10 + ["b"] * 9 + ["c"])
+    model = GRUClassifier(**{**FAST, "early_stopping": True, "random_state": 4},
+                          class_weight={"a": 0, "b": 0})
+    _raises(lambda: model.fit(X3, y), r"no sample with a non-zero weight in the (training|"
+                                      r"validation) part of the early-stopping split")
+
+
+@pytest.mark.parametrize("Est", [GRURegressor, TDNNRegressor], ids=lambda E: E.__name__)
+def test_only_relative_weights_matter_even_near_the_float64_limit(Est):
+    w = np.r_[np.full(len(X) // 2, 2.0), np.ones(len(X) - len(X) // 2)]
+    a = Est(**FAST).fit(X, Y_REG, sample_weight=w)
+    b = Est(**FAST).fit(X, Y_REG, sample_weight=w * 1e307)   # sums overflowed to inf
+    np.testing.assert_allclose(b.predict(X), a.predict(X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("value", [0, "2", True])
+def test_predict_checks_n_threads_set_after_fit(value):
+    model = GRURegressor(**FAST).fit(X, Y_REG).set_params(n_threads=value)
+    _raises(lambda: model.predict(X), r"n_threads must be None or a positive integer; got")
+
+
+def test_a_network_too_large_to_build_names_its_sizes():
+    _raises(lambda: GRURegressor(**{**FAST, "hidden_size": 10**9}).fit(X, Y_REG),
+            r"GRURegressor could not build its network with hidden_size=1000000000, "
+            r"num_layers=1 on cpu")
+
+
+def test_balanced_class_weight_on_a_warm_start_missing_a_class_is_named():
+    y = np.where(np.arange(len(X)) % 2, "a", "b")
+    model = GRUClassifier(**FAST, warm_start=True, class_weight="balanced").fit(X, y)
+    _raises(lambda: model.fit(X[y == "a"], y[y == "a"]),
+            r"class_weight='balanced' .* no sample of \['b'\] .* give class_weight as a dict")
+    _raises(lambda: GRUClassifier(**FAST).partial_fit(X[:3], ["a", "b", "c"],
+                                                      classes=["a", "b"]),
+            r"labels \['c'\] not among the classes given as classes=\['a', 'b'\]")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), True])
+def test_forget_bias_must_be_a_finite_number(value):
+    _raises(lambda: LSTMRegressor(**FAST, forget_bias=value).fit(X, Y_REG), "forget_bias")
+
+
+def test_a_failed_refit_leaves_no_fitted_attribute_behind():
+    y = np.where(np.arange(len(X)) % 2, "a", "b")
+    model = GRUClassifier(**FAST).fit(X, y)
+    _raises(lambda: model.fit(X[:, :3], ["a"] * len(X)), "at least 2 classes")
+    fitted = [k for k in vars(model) if k.endswith("_") and not k.startswith("__")]
+    assert fitted == []

@@ -1,6 +1,7 @@
 """Device resolution, seeding and thread control around torch work."""
 
 import threading
+from numbers import Integral
 from contextlib import contextmanager
 
 import numpy as np
@@ -109,6 +110,10 @@ def torch_session(seed, device, n_threads):
 @contextmanager
 def torch_threads(n_threads):
     """Use ``n_threads`` intra-op threads inside the block (None: leave as is)."""
+    if n_threads is not None and (isinstance(n_threads, bool) or not isinstance(
+            n_threads, Integral) or n_threads < 1):
+        # predict reads it too, after any set_params.
+        raise ValueError(f"n_threads must be None or a positive integer; got {n_threads!r}.")
     old = torch.get_num_threads()
     change = n_threads is not None and n_threads != old
     if change:

@@ -225,18 +225,35 @@ def check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None
     try:
-        return _check_sample_weight(sample_weight, np.empty((n_samples, 0)),
-                                    dtype=np.float64, ensure_non_negative=True)
+        weight = _check_sample_weight(sample_weight, np.empty((n_samples, 0)),
+                                      dtype=np.float64, ensure_non_negative=True)
     except (TypeError, ValueError) as exc:
         message = str(exc)
         if "sample_weight" not in message and "Sample weights" not in message:
             message = f"sample_weight must be numbers, one per sample: {message}"
         raise ValueError(message) from None
+    if not np.isfinite(weight.sum()):
+        # Only relative weights matter; sums of weights near 1e307 overflow.
+        weight = weight / weight.max()
+    return weight
 
 
-def unit_mean_weights(weight):
+def unit_mean_weights(weight, part=None):
     """Training weights scaled to mean 1 (float32), or None when None or all equal:
-    equal weights train exactly as no weights."""
-    if weight is None or np.all(weight == weight[0]):
+    equal weights train exactly as no weights.
+
+    All zero is an error (it is not "all equal": nothing would be trained on);
+    ``part`` names the part of the early-stopping split in the message.
+    """
+    if weight is None:
+        return None
+    if len(weight) and not weight.any():
+        where = "" if part is None else f" in the {part} part of the early-stopping split"
+        raise ValueError(
+            f"sample_weight (times class_weight) leaves no sample with a non-zero "
+            f"weight{where}. Give those samples weight, or "
+            + ("change validation_fraction or random_state, or fit with "
+               "early_stopping=False." if part else "drop them."))
+    if np.all(weight == weight[0]):
         return None
     return (weight / weight.mean()).astype(np.float32)
