@@ -168,10 +168,8 @@ print(f"  majority {results['majority class']:.3f} < skip-gram "
 # transformer was trained on two thirds of the articles. ``history_`` holds
 # one record per epoch (mean loss per prediction, training speed).
 sg = scores["estimator"][0][0]
-# The transformer's default tokenizer: lowercase, then this regular expression.
-token = re.compile(r"(?u)\b\w[\w']*\b")
-n_tokens = sum(len(token.findall(documents[i].lower()))
-               for i in next(cv.split(documents, outlets))[0])
+analyze = sg.build_analyzer()       # the transformer's own tokenizer
+n_tokens = sum(len(analyze(documents[i])) for i in next(cv.split(documents, outlets))[0])
 print(f"\nfold 1: vocabulary {len(sg.vocabulary_):,} words (min_count={sg.min_count}) "
       f"from {n_tokens:,} tokens")
 for h in sg.history_:

@@ -218,6 +218,16 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         store_parameters(self, locals())
 
     # ------------------------------------------------------------ documents
+    def build_analyzer(self):
+        """The callable that turns one document into its tokens, as ``fit`` and
+        ``transform`` do (lowercasing and ``tokenizer`` included); named after
+        scikit-learn's ``CountVectorizer.build_analyzer``.
+
+        >>> SkipGramTransformer().build_analyzer()("Cafe\u0301 au lait, isn't it?")
+        ['café', 'au', 'lait', "isn't", 'it']
+        """
+        return functools.partial(self._tokens, i=0)
+
     def _tokens(self, doc, i):
         if isinstance(doc, bytes):
             try:

@@ -35,7 +35,7 @@ FAST = dict(hidden_size=4, max_epochs=1, batch_size=16, early_stopping=False,
             random_state=0)
 FAST_FORECAST = dict(hidden_size=4, max_epochs=1, lookback=3, early_stopping=False,
                      random_state=0)
-FAST_SKIPGRAM = dict(vector_size=4, min_count=1, epochs=1, random_state=0)
+FAST_SKIPGRAM = dict(vector_size=4, min_count=1, epochs=1, sample=0, random_state=0)
 FAST_LM = dict(hidden_size=4, embedding_size=4, sequence_length=8, max_epochs=1,
                early_stopping=False, random_state=0)
 

@@ -44,7 +44,7 @@ CASES = {
         target="rate", series_id="state", lookback=4, loss="quantile", **FAST).fit(PANEL),
         lambda m: m.forecast(3)),
     "SkipGramTransformer": (lambda: sklearn_rnn.SkipGramTransformer(
-        vector_size=4, min_count=1, epochs=1, random_state=0).fit(TEXTS),
+        vector_size=4, min_count=1, epochs=1, sample=0, random_state=0).fit(TEXTS),
         lambda m: m.transform(TEXTS)),
     "RNNLanguageModel": (lambda: sklearn_rnn.RNNLanguageModel(
         hidden_size=4, max_epochs=1, random_state=0).fit(TEXTS),

@@ -175,10 +175,10 @@ def test_same_random_state_same_vectors(engine):
 
 def test_vocabulary_min_count_and_max_vocab_size():
     docs = ["a a a a b b b c c d"]
-    sg = SkipGramTransformer(vector_size=4, min_count=2, epochs=1, random_state=0).fit(docs)
+    sg = SkipGramTransformer(vector_size=4, min_count=2, epochs=1, sample=0, random_state=0).fit(docs)
     assert sg.vocabulary_ == {"a": 0, "b": 1, "c": 2}
     assert sg.embeddings_.shape == (3, 4)
-    sg = SkipGramTransformer(vector_size=4, min_count=1, max_vocab_size=2, epochs=1,
+    sg = SkipGramTransformer(vector_size=4, min_count=1, max_vocab_size=2, epochs=1, sample=0,
                              random_state=0).fit(docs)
     assert list(sg.vocabulary_) == ["a", "b"]
     # Only what transform needs is kept, none of the training-only tables.
@@ -339,7 +339,7 @@ def test_bad_input_is_handled_as_documented():
         SkipGramTransformer(min_count=1).fit([b"ok", b"\xff\xfe bad"])
     with pytest.raises(ValueError, match="2 columns"):
         SkipGramTransformer(min_count=1).fit(pd.DataFrame({"a": ["x"], "b": ["y"]}))
-    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0)
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, sample=0, random_state=0)
     sg.fit(["", "emoji 🙂 text", "more text"])     # empty documents and emoji are fine
     assert "🙂" not in sg.vocabulary_ and "emoji" in sg.vocabulary_
     with pytest.raises(ValueError, match="'aggregate' parameter"):
@@ -372,7 +372,7 @@ def test_output_follows_the_fitted_vectors_until_refit():
     # As scikit-learn's transformers: a changed vector_size takes effect at the
     # next fit; until then transform and the feature names follow embeddings_.
     docs = ["a b c a b", "b c d a"] * 5
-    sg = SkipGramTransformer(vector_size=3, min_count=1, epochs=1, random_state=0).fit(docs)
+    sg = SkipGramTransformer(vector_size=3, min_count=1, epochs=1, sample=0, random_state=0).fit(docs)
     sg.set_params(vector_size=5)
     assert sg.transform(["a b"]).shape == (1, 3)
     assert len(sg.get_feature_names_out()) == 3
@@ -381,7 +381,7 @@ def test_output_follows_the_fitted_vectors_until_refit():
 
 
 def test_word2vec_format_refuses_words_with_whitespace(tmp_path):
-    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, sample=0, random_state=0).fit(
         [["new york", "x"]] * 10)
     with pytest.raises(ValueError, match="holds the word 'new york', which word2vec's text"):
         sg.save_word2vec_format(tmp_path / "v.txt")
@@ -587,3 +587,14 @@ def test_a_fit_that_trains_no_pair_warns_and_reports_nan_loss(engine):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SkipGramTransformer(**params, sample=0).fit(["a b", "b c"] * 5)
+
+
+def test_build_analyzer_tokenizes_as_fit_does():
+    docs = ["Crime rose; POLICE said", "police and crime"]
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, sample=0,
+                             random_state=0).fit(docs)
+    analyze = sg.build_analyzer()
+    assert set(sg.vocabulary_) == {t for d in docs for t in analyze(d)}
+    assert analyze("Crime rose") == ["crime", "rose"]
+    assert SkipGramTransformer(lowercase=False).build_analyzer()("Crime") == ["Crime"]
+    assert SkipGramTransformer(tokenizer=str.split).build_analyzer()("a-b c") == ["a-b", "c"]

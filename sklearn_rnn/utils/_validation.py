@@ -232,7 +232,9 @@ def check_sample_weight(sample_weight, n_samples):
         if "sample_weight" not in message and "Sample weights" not in message:
             message = f"sample_weight must be numbers, one per sample: {message}"
         raise ValueError(message) from None
-    if not np.isfinite(weight.sum()):
+    with np.errstate(over="ignore"):
+        overflows = not np.isfinite(weight.sum())
+    if overflows:
         # Only relative weights matter; sums of weights near 1e307 overflow.
         weight = weight / weight.max()
     return weight
