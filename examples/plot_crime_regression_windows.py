@@ -7,7 +7,8 @@ into pipelines and grid searches unchanged. This example forecasts each US state
 violent crime rate (offences per 100,000 inhabitants) one year ahead from the
 previous 8 years, with an :class:`~sklearn_rnn.ElmanRegressor` whose hidden size
 is chosen by :class:`~sklearn.model_selection.GridSearchCV` over a
-:class:`~sklearn.model_selection.TimeSeriesSplit`.
+:class:`~sklearn_rnn.model_selection.PanelTimeSeriesSplit` (a ``TimeSeriesSplit``
+cut at target years, so that every fold has all states of a year on one side).
 
 The honest yardstick for a one-step forecast is the naive forecast "next year
 equals this year". Crime rates move slowly, so it is hard to beat, and the example
@@ -32,13 +33,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.metrics import mean_absolute_error, r2_score
-from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from sklearn_rnn import ElmanRegressor
 from sklearn_rnn.datasets import load_us_crime
+from sklearn_rnn.model_selection import PanelTimeSeriesSplit
 
 parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
 parser.add_argument("--plot", action="store_true",
@@ -60,11 +62,6 @@ for abbr, series in crime.groupby("state"):  # rows are sorted by year within a 
 X, y = np.concatenate(X), np.concatenate(y)
 target_year, state = np.concatenate(target_year), np.concatenate(state)
 
-# TimeSeriesSplit cuts the rows in order, so the rows must be in time order: sort by
-# the year being forecast (stable, so the states keep their order within a year).
-order = np.argsort(target_year, kind="stable")
-X, y, target_year, state = X[order], y[order], target_year[order], state[order]
-
 # Train on forecasts of 1987-2012, test on 2013-2019.
 train = target_year <= 2012
 X_train, y_train, X_test, y_test = X[train], y[train], X[~train], y[~train]
@@ -83,12 +80,16 @@ print(f"Naive forecast:   test R^2 {r2_score(y_test, naive):.4f}, "
 # map the window to the next value. ``random_state`` fixes the weights, the batch
 # order and the early-stopping split, so the search is reproducible.
 param_grid = {"elmanregressor__hidden_size": [16, 32, 64]}
-cv = TimeSeriesSplit(n_splits=3)
+# A plain TimeSeriesSplit cuts the rows by count, so with the windows sorted by year
+# a fold boundary would fall inside a year (51 states, 50 before 1995): a state's
+# 1998 in training, another's in the test fold. PanelTimeSeriesSplit splits the
+# distinct target years, given as ``groups``.
+cv = PanelTimeSeriesSplit(n_splits=3)
 
 raw_search = GridSearchCV(
     make_pipeline(StandardScaler(), ElmanRegressor(max_epochs=100, random_state=0)),
     param_grid, cv=cv)
-raw_search.fit(X_train, y_train)
+raw_search.fit(X_train, y_train, groups=target_year[train])
 raw_pred = raw_search.predict(X_test)
 raw_mae = mean_absolute_error(y_test, raw_pred)
 print(f"\nRaw windows:      best {raw_search.best_params_}, CV R^2 "
@@ -140,7 +141,7 @@ relative_search = GridSearchCV(
     RelativeToLastValue(make_pipeline(StandardScaler(),
                                       ElmanRegressor(max_epochs=100, random_state=0))),
     {f"regressor__{name}": values for name, values in param_grid.items()}, cv=cv)
-relative_search.fit(X_train, y_train)
+relative_search.fit(X_train, y_train, groups=target_year[train])
 rel_pred = relative_search.predict(X_test)
 rel_mae = mean_absolute_error(y_test, rel_pred)
 print(f"\nRelative windows: best {relative_search.best_params_}, CV R^2 "

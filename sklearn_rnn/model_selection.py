@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
+from sklearn.utils.validation import _num_samples
 
 
 class PanelTimeSeriesSplit(TimeSeriesSplit):
@@ -16,7 +17,9 @@ class PanelTimeSeriesSplit(TimeSeriesSplit):
     fold every row of its time stamps, so all series are cut at the same
     time. ``n_splits``, ``max_train_size``, ``test_size`` and ``gap`` count
     time stamps. Rows may come in any order; the indices returned are in row
-    order.
+    order. The time stamps are ``groups`` where given (so arrays work too, as
+    in ``GridSearchCV(...).fit(X, y, groups=years)``), else the column
+    ``time`` or ``X``'s index.
 
     Parameters
     ----------
@@ -24,7 +27,7 @@ class PanelTimeSeriesSplit(TimeSeriesSplit):
         Number of splits.
     time : str or None, default=None
         The column of ``X`` holding the time stamps; None reads them from
-        ``X``'s index (a DataFrame or Series).
+        ``groups`` if given, else from ``X``'s index (a DataFrame or Series).
     max_train_size : int or None, default=None
         Most time stamps in a training set.
     test_size : int or None, default=None
@@ -54,21 +57,31 @@ class PanelTimeSeriesSplit(TimeSeriesSplit):
     def split(self, X, y=None, groups=None):
         """Row indices of each training and test set.
 
-        ``y`` and ``groups`` are ignored (accepted for scikit-learn's API).
+        ``groups``: each row's time stamp (any sortable values), instead of
+        ``X``'s index; ``y`` is ignored.
         """
-        codes, n_stamps = self._time_codes(X)
+        codes, n_stamps = self._time_codes(X, groups)
         for train, test in super().split(np.empty((n_stamps, 0))):
             # Both are runs of consecutive sorted time stamps.
             yield (np.flatnonzero((codes >= train[0]) & (codes <= train[-1])),
                    np.flatnonzero((codes >= test[0]) & (codes <= test[-1])))
 
-    def _time_codes(self, X):
+    def _time_codes(self, X, groups=None):
         """Each row's rank among the distinct time stamps, and their number."""
-        if self.time is None:
+        if groups is not None:
+            if self.time is not None:
+                raise ValueError(f"time={self.time!r} names a column of time stamps; "
+                                 "groups would give them a second time: pass one.")
+            stamps = pd.Index(np.asarray(groups).ravel()
+                              if not isinstance(groups, (pd.Series, pd.Index)) else groups)
+            if len(stamps) != _num_samples(X):
+                raise ValueError(f"groups has {len(stamps)} time stamps for "
+                                 f"{_num_samples(X)} rows of X; give one per row.")
+        elif self.time is None:
             if not isinstance(X, (pd.DataFrame, pd.Series)):
-                raise TypeError(f"{type(self).__name__} reads the time stamps from X's "
-                                f"index (or a column named by time=...); got "
-                                f"{type(X).__name__}, which has neither.")
+                raise TypeError(f"{type(self).__name__} reads the time stamps from "
+                                "groups=..., a column named by time=... or X's index; got "
+                                f"X of type {type(X).__name__}, which has no index, and no groups.")
             stamps = X.index
         else:
             if not isinstance(X, pd.DataFrame) or self.time not in X.columns:

@@ -65,7 +65,7 @@ def test_cross_validates_a_global_forecaster():
 
 
 @pytest.mark.parametrize("X, params, error, match", [
-    (np.zeros((10, 2)), {}, TypeError, r"reads the time stamps from X's index .* got ndarray"),
+    (np.zeros((10, 2)), {}, TypeError, r"reads the time stamps from groups=.* got X of type ndarray"),
     (pd.DataFrame({"a": range(10)}), dict(time="year"), ValueError,
      r"time='year' must name a column of X \(a DataFrame\); its columns are \['a'\]"),
     (pd.Series(range(4), index=[1.0, np.nan, 2.0, 3.0]), {}, ValueError,
@@ -76,3 +76,26 @@ def test_cross_validates_a_global_forecaster():
 def test_bad_input_is_named(X, params, error, match):
     with pytest.raises(error, match=match):
         next(PanelTimeSeriesSplit(2, **params).split(X))
+
+
+def test_groups_are_the_time_stamps_of_array_rows():
+    # Windows of several states as rows of an array, sorted or not: the years come in
+    # as groups, as GridSearchCV(...).fit(X, y, groups=years) passes them.
+    from sklearn.model_selection import GridSearchCV
+    from sklearn_rnn import ElmanRegressor
+
+    panel = _crime_panel()
+    years = panel.index.to_numpy()
+    X = np.random.default_rng(0).normal(size=(len(panel), 4))
+    for (a, b), (c, d) in zip(PanelTimeSeriesSplit(3).split(X, groups=years),
+                              PanelTimeSeriesSplit(3).split(panel)):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    search = GridSearchCV(ElmanRegressor(hidden_size=2, max_epochs=1, random_state=0),
+                          {"hidden_size": [2, 3]}, cv=PanelTimeSeriesSplit(2))
+    search.fit(X, X.sum(axis=1), groups=years)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    with pytest.raises(ValueError, match="groups has 3 time stamps for 5 rows"):
+        next(PanelTimeSeriesSplit(2).split(np.zeros((5, 1)), groups=[1, 2, 3]))
+    with pytest.raises(ValueError, match="groups would give them a second time"):
+        next(PanelTimeSeriesSplit(2, time="year").split(panel.reset_index(), groups=years))
