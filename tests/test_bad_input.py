@@ -888,3 +888,21 @@ def test_a_failed_refit_leaves_no_fitted_attribute_behind():
     _raises(lambda: model.fit(X[:, :3], ["a"] * len(X)), "at least 2 classes")
     fitted = [k for k in vars(model) if k.endswith("_") and not k.startswith("__")]
     assert fitted == []
+
+
+def test_a_user_subclass_keeps_its_own_init_decorator():
+    def tagging(init):
+        @functools.wraps(init)
+        def wrapper(self, **kwargs):
+            init(self, **kwargs)
+            self.tagged = True
+        return wrapper
+
+    class Mine(ElmanRegressor):
+        @tagging
+        def __init__(self, *, hidden_size=3):
+            super().__init__(hidden_size=hidden_size)
+
+    assert Mine(hidden_size=5).tagged and Mine().get_params()["hidden_size"] == 3
+    with pytest.raises(TypeError, match="^Mine got an unexpected keyword argument 'hiden_size'"):
+        Mine(hiden_size=5)

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_sco
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklearn_rnn import LSTMForecaster, RNNForecaster
+from sklearn_rnn import GRURegressor, LSTMForecaster, RNNForecaster
 from sklearn_rnn._engine import WindowDataset
 from sklearn_rnn.metrics import (mase_scorer, mean_absolute_scaled_error,
                                  naive_forecast)
@@ -518,11 +518,11 @@ def test_y_index_is_the_time_index_when_x_has_none():
 
 
 @pytest.mark.parametrize("change", [dict(lookback=5), dict(horizon=2), dict(loss="quantile"),
-                                    dict(strategy="direct"), dict(target="other")])
+                                    dict(strategy="recursive"), dict(target="other")])
 def test_predicting_after_set_params_of_the_network_is_a_clear_error(change):
-    # predict and forecast read lookback, horizon, strategy and loss: after set_params
-    # they silently changed the forecasts or failed inside numpy and torch.
-    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
+    # predict and forecast read lookback, horizon (direct), strategy and loss: after
+    # set_params they silently changed the forecasts or failed inside numpy and torch.
+    fc = LSTMForecaster(lookback=3, strategy="direct", horizon=3, **TINY).fit(DAILY)
     expected = fc.forecast(3)
     fc.set_params(**change)
     (name, value), = change.items()
@@ -531,8 +531,24 @@ def test_predicting_after_set_params_of_the_network_is_a_clear_error(change):
                  lambda: fc.score(DAILY.iloc[-3:]), lambda: mase_scorer(fc, DAILY.iloc[-3:])):
         with pytest.raises(ValueError, match=message):
             call()
-    fc.set_params(**{name: LSTMForecaster().get_params()[name] if name != "lookback" else 3})
+    fc.set_params(**{name: value for name, value in
+                     dict(lookback=3, horizon=3, loss="squared_error", strategy="direct",
+                          target=None).items() if name in change})
     pd.testing.assert_series_equal(fc.forecast(3), expected)
+
+
+X_SEQ = np.random.default_rng(0).normal(size=(20, 5))
+
+
+def test_parameters_that_only_shape_training_may_change_before_predicting():
+    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)          # recursive
+    expected = fc.forecast(5)
+    fc.set_params(horizon=5, dropout=0.5, forget_bias=None, tbptt_steps=2, max_epochs=9)
+    pd.testing.assert_series_equal(fc.forecast(), expected)   # horizon: the default steps
+    model = GRURegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X_SEQ, X_SEQ.sum(1))
+    pred = model.predict(X_SEQ)
+    np.testing.assert_array_equal(model.set_params(hidden_size=8, dropout=0.3).predict(X_SEQ),
+                                  pred)
 
 
 def test_scoring_an_array_with_a_y_series_places_rows_by_y_index():
@@ -564,6 +580,12 @@ def test_an_index_of_date_objects_is_a_time_index():
 @pytest.mark.parametrize("case, data, match", [
     ("date strings", pd.Series(np.arange(30.0), index=[f"{1980 + i}-01-01" for i in range(30)]),
      r"strings that read as dates \(e.g. '1980-01-01'\); parse them first"),
+    ("date strings after a label", pd.Series(np.arange(30.0), index=["start"] + [
+        f"{1980 + i}-01-01" for i in range(29)]), r"read as dates \(e.g. '1980-01-01'\)"),
+    ("mixed time zones", pd.Series(np.arange(4.0), index=pd.Index([
+        pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2000-01-02", tz="UTC"),
+        pd.Timestamp("2000-01-03", tz="US/Eastern"), pd.Timestamp("2000-01-04", tz="US/Eastern")],
+        dtype=object)), r"do not make one DatetimeIndex .* utc=True"),
     ("NaT", pd.Series(np.arange(30.0), index=pd.date_range("2000", periods=30).insert(3, pd.NaT)[:30]),
      r"missing time stamps \(NaT or NaN, e.g. at row 3\)"),
     ("NaN covariate", pd.DataFrame({"y": np.arange(30.0), "b": np.r_[np.zeros(7), np.nan, np.zeros(22)]}),

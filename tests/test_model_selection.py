@@ -99,3 +99,22 @@ def test_groups_are_the_time_stamps_of_array_rows():
         next(PanelTimeSeriesSplit(2).split(np.zeros((5, 1)), groups=[1, 2, 3]))
     with pytest.raises(ValueError, match="groups would give them a second time"):
         next(PanelTimeSeriesSplit(2, time="year").split(panel.reset_index(), groups=years))
+
+
+def test_groups_are_routed_when_metadata_routing_is_on():
+    import sklearn
+    from sklearn.model_selection import cross_validate
+    from sklearn_rnn import ElmanRegressor
+
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    years = np.repeat(np.arange(20), 2)
+    with sklearn.config_context(enable_metadata_routing=True):
+        result = cross_validate(ElmanRegressor(hidden_size=2, max_epochs=1, random_state=0),
+                                X, X.sum(axis=1), cv=PanelTimeSeriesSplit(2),
+                                params={"groups": years})
+    assert len(result["test_score"]) == 2
+
+
+def test_too_few_time_stamps_are_named_as_time_stamps():
+    with pytest.raises(ValueError, match=r"cannot split 3 distinct time stamps \(6 rows\)"):
+        next(PanelTimeSeriesSplit(5).split(pd.Series(range(6), index=[1, 1, 2, 2, 3, 3])))

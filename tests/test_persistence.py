@@ -400,6 +400,12 @@ def test_text_file_objects_are_refused_with_the_mode_to_use(tmp_path):
     save(sklearn_rnn.GRURegressor(), tmp_path / "m.skrnn")
     with open(tmp_path / "m.skrnn") as text_file, pytest.raises(TypeError, match="'rb'"):
         load(text_file)
+    import tempfile
+
+    # tempfile's wrapper is no io.TextIOBase; its mode says text all the same
+    with tempfile.NamedTemporaryFile(mode="w") as text_file, \
+            pytest.raises(TypeError, match="'wb'"):
+        save(sklearn_rnn.GRURegressor(), text_file)
 
 
 def test_unreadable_path_is_an_os_error_not_a_damaged_file(tmp_path):
