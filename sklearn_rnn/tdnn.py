@@ -51,6 +51,16 @@ def _check_context(context, owner):
     return tuple(layers)
 
 
+def _last_step_reach(layers):
+    """The input offsets (<= 0, from the last step) that the top layer's output at
+    the last step reads, through every layer's delays. Steps past the end of a
+    sequence are zeros in every layer, so a path through one reads nothing."""
+    reach = {0}
+    for delays in reversed(layers):  # from the top layer down to the input
+        reach = {r + d for r in reach for d in delays if r + d <= 0}
+    return reach
+
+
 #: Parameters of the recurrent estimators that have no meaning for a TDNN: the
 #: number of layers is ``len(context)``, and there is no recurrence to run
 #: backwards, truncate or gate.
@@ -77,7 +87,16 @@ class _TDNNParameters(BaseSequenceEstimator):
 
     def _validate_params(self):
         super()._validate_params()
-        _check_context(self.context, type(self).__name__)
+        layers = _check_context(self.context, type(self).__name__)
+        if self.pooling == "last" and not _last_step_reach(layers):
+            # Every path from the last output runs past the end: it would read
+            # zeros only, and the model would ignore its input.
+            raise ValueError(
+                f"With pooling='last', {type(self).__name__} reads the top layer at the "
+                f"last step, but context={self.context!r} reaches that step only from "
+                "steps past the end of the sequence (zeros): it would ignore its input. "
+                "Use delays that look back (<= 0) in the upper layers, or pooling='max' "
+                "or 'mean'.")
 
     def _structure(self):
         # Delays in any order build the same layers.
@@ -110,8 +129,11 @@ _TDNN_PARAMETERS = """
     pooling : {"last", "mean", "max"}, default="max"
         How the top layer is summarised over time before the output layer:
         the output at the last valid step, or the mean/max over valid steps.
-        A "last" output sees only the final steps within the receptive field
-        of ``context`` (the sum over layers of the largest look-back).
+        A "last" output sees only the final steps it reaches through the
+        delays without passing the end of the sequence (zeros there): at
+        most the sum over layers of the largest look-back, and look-ahead
+        delays add nothing. A context that reaches no input step that way
+        is an error.
 """
 
 

@@ -87,7 +87,7 @@ def test_classifier_separates_two_kinds(pooling):
 # ---------------------------------------------------------------- ragged input
 @pytest.mark.parametrize("pooling", ["last", "mean", "max"])
 @pytest.mark.parametrize("context", [((-2, -1, 0, 1, 2), (-2, 0, 2), (-3, 0, 3)),
-                                     ((-3, -1, 2), (1, 4))])
+                                     ((-3, -1, 2), (-4, 1))])
 def test_ragged_batch_matches_one_by_one(pooling, context):
     X = ragged()
     y = np.array([s.sum() for s in X])
@@ -179,3 +179,22 @@ def test_delays_are_bounded_and_their_order_is_not_structure():
     assert model.n_iter_ == 2 * FAST["max_epochs"]
     with pytest.raises(ValueError, match="context"):
         model.set_params(context=((-2, 0),)).fit(X, y)
+
+
+@pytest.mark.parametrize("context", [((1, 3),), ((-5,), (5,)), ((-1, 2), (1,))])
+def test_last_pooling_with_a_context_that_reads_only_past_the_end_is_refused(context):
+    # The last output read zeros only: the model trained silently to a constant.
+    X = np.random.default_rng(0).normal(size=(20, 8))
+    with pytest.raises(ValueError, match=r"pooling='last'.*past the end of the sequence"):
+        TDNNRegressor(context=context, pooling="last", max_epochs=1).fit(X, X[:, -1])
+
+
+def test_last_pooling_reads_what_its_delays_reach():
+    from sklearn_rnn.tdnn import _last_step_reach
+
+    assert _last_step_reach(((5,), (-5,))) == {0}        # down 5, back up to the last step
+    assert _last_step_reach(((-2, -1, 0, 1, 2), (-2, 0, 2), (-3, 0, 3))) == set(range(-7, 1))
+    X = np.random.default_rng(0).normal(size=(60, 8))
+    model = TDNNRegressor(context=((5,), (-5,)), pooling="last", hidden_size=8,
+                          max_epochs=30, early_stopping=False, random_state=0).fit(X, X[:, -1])
+    assert np.corrcoef(model.predict(X), X[:, -1])[0, 1] > 0.9
