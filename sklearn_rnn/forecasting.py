@@ -9,7 +9,8 @@ import torch
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_array, column_or_1d
+from sklearn.utils.validation import (_get_feature_names, _num_features, _num_samples,
+                                      check_array, column_or_1d)
 
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
@@ -210,20 +211,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             raise ValueError(f"The rows{where} start at {index[0]!r}, which cannot be "
                              f"compared with the end of the fitted data ({last!r}): "
                              f"{exc}") from None
-        hint = ""
-        if isinstance(index, pd.RangeIndex) and index.start == 0:
-            # pandas' default index, likely not meant as time stamps.
-            hint = (" (A Series or DataFrame is placed by its index, and this one has "
-                    "pandas' default RangeIndex from 0: pass the values as an array to "
-                    "read them as the steps right after the fitted data.)")
         if not after and action == "update":
             raise ValueError(f"The new rows{where} start at {index[0]}, not after the end "
-                             f"of the data already seen ({last}).{hint}")
+                             f"of the data already seen ({last}).")
         if not after:
             raise ValueError(
                 f"The rows to predict{where} start at {index[0]}, but the fitted data "
                 f"ends at {last}: predict forecasts the steps after the fitted "
-                f"data. Pass rows indexed after it, or move the origin with update().{hint}")
+                f"data. Pass rows indexed after it, or move the origin with update().")
         if not known:
             return None
         if kind == "number":
@@ -492,6 +487,16 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 "Call X.reset_index() and name the series column with series_id=..., "
                 "leaving the time stamps as the index.")
         indexed = index is not None
+        if reset:
+            # Covariates in a DataFrame with pandas' default index and the target
+            # as an array: a transformer's pandas output of arrays (a Pipeline under
+            # set_output(transform="pandas")). Its index counts rows, not time, so
+            # later rows are read as an array's: the steps after the data seen.
+            self._counts_rows = (isinstance(X, pd.DataFrame) and y is not None
+                                 and not isinstance(y, pd.Series) and _default_index(index))
+        elif (getattr(self, "_counts_rows", False) and series_col is None
+              and _default_index(index)):
+            indexed, index = False, None
         if index is None:
             index = pd.RangeIndex(len(covariates))
         if series_col is None:
@@ -563,8 +568,13 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             row_weight = None  # equal weights: exactly as unweighted
         if reset:
             self._fit_scaling(panel)
-            self.n_features_in_ = (X.shape[1] if getattr(X, "ndim", 1) == 2
-                                   else len(self.covariates_) + 1)
+            # Columns of a 2-D X (a list of rows too), as sklearn counts them;
+            # a series given alone counts as its one column.
+            two_d = X is not None and _ndim(X) == 2
+            self.n_features_in_ = _num_features(X) if two_d else len(self.covariates_) + 1
+            names = _get_feature_names(X) if two_d else None
+            if names is not None:
+                self.feature_names_in_ = names
         positions = self._positions(panel.keys)
         L, h = self.lookback, self._train_horizon()
         blocks, train_starts, valid_starts, offset = [], [], [], 0
@@ -813,6 +823,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _default_index(index):
+    """pandas' default index: a RangeIndex 0, 1, 2, ..."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def _time_index(index):

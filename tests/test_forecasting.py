@@ -427,8 +427,28 @@ def test_update_reads_rows_without_an_index_as_the_next_steps():
     with pytest.raises(ValueError, match="no frequency to continue"):
         no_freq.update(np.array([5.0]))
     # A pandas object is placed by its index, even the default one.
-    with pytest.raises(ValueError, match="default RangeIndex"):
+    with pytest.raises(ValueError, match="start at 0, not after the end"):
         fc.update(pd.Series([8.0]))
+
+
+def test_pandas_output_of_a_pipeline_forecasts_as_arrays_do():
+    import sklearn
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 2)), np.sin(np.arange(60) / 3)
+    pipe = make_pipeline(StandardScaler(), LSTMForecaster(lookback=3, **TINY))
+    expected = cross_val_score(pipe, X, y, cv=TimeSeriesSplit(3))
+    expected_forecasts = clone(pipe).fit(X[:40], y[:40]).predict(X[40:])
+    with sklearn.config_context(transform_output="pandas"):
+        # the scaler's DataFrames carry pandas' default index 0, 1, ... in every fold
+        np.testing.assert_array_equal(
+            cross_val_score(pipe, X, y, cv=TimeSeriesSplit(3), error_score="raise"), expected)
+        forecasts = clone(pipe).fit(X[:40], y[:40]).predict(X[40:])
+        np.testing.assert_array_equal(np.asarray(forecasts), expected_forecasts)
+    # A target Series keeps its index the time index: in-sample rows stay refused.
+    with pytest.raises(ValueError, match="fitted data ends at 39"):
+        LSTMForecaster(lookback=3, **TINY).fit(pd.Series(y[:40])).predict(pd.Series(y[:5]))
 
 
 def test_explicit_frequency_of_the_index_is_kept():
@@ -605,3 +625,15 @@ def test_series_id_with_one_series_is_a_clear_error():
         LSTMForecaster(series_id="state", lookback=3, **TINY).fit(DAILY)
     with pytest.raises(ValueError, match="y_train must be 1-D"):
         naive_forecast([[1, 2], [3, 4]], 2)
+
+
+def test_n_features_in_counts_the_columns_of_x_whatever_its_container():
+    y = np.sin(np.arange(30) / 3)
+    rows = np.ones((30, 2))
+    counts = [LSTMForecaster(lookback=3, **TINY).fit(X, y).n_features_in_
+              for X in (rows, rows.tolist(), pd.DataFrame(rows, columns=["a", "b"]))]
+    assert counts == [2, 2, 2]
+    frame = pd.DataFrame({"y": y, "a": 1.0})
+    fc = LSTMForecaster(target="y", lookback=3, **TINY).fit(frame)
+    assert fc.n_features_in_ == 2 and list(fc.feature_names_in_) == ["y", "a"]
+    assert LSTMForecaster(lookback=3, **TINY).fit(y).n_features_in_ == 1
