@@ -78,7 +78,8 @@ def test_unfitted_and_warm_start_after_load(tmp_path):
 
 
 def test_callable_parameters_are_refused(tmp_path):
-    sg = sklearn_rnn.SkipGramTransformer(tokenizer=str.split, min_count=1, epochs=1)
+    sg = sklearn_rnn.SkipGramTransformer(tokenizer=str.split, min_count=1, epochs=1, sample=0,
+                                         random_state=0)
     with pytest.raises(TypeError, match="callable"):
         save(sg.fit(TEXTS), tmp_path / "s.skrnn")
 
