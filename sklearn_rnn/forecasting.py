@@ -822,6 +822,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        # fit(series) and fit(frame) with target= need no y. (one_d_array stays
+        # False: a 1-D X is the target itself, never covariates beside a y.)
+        tags.target_tags.required = False
         return tags
 
 

@@ -637,3 +637,9 @@ def test_n_features_in_counts_the_columns_of_x_whatever_its_container():
     fc = LSTMForecaster(target="y", lookback=3, **TINY).fit(frame)
     assert fc.n_features_in_ == 2 and list(fc.feature_names_in_) == ["y", "a"]
     assert LSTMForecaster(lookback=3, **TINY).fit(y).n_features_in_ == 1
+
+
+def test_tags_say_that_y_is_optional():
+    tags = LSTMForecaster().__sklearn_tags__()
+    assert not tags.target_tags.required and not tags.input_tags.one_d_array
+    LSTMForecaster(lookback=3, **TINY).fit(DAILY)   # no y: the series is the target
