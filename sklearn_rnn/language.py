@@ -309,7 +309,7 @@ class RNNLanguageModel(BaseNetEstimator):
         if top_k is not None and (not isinstance(top_k, Integral) or isinstance(top_k, bool)
                                   or top_k < 1):
             raise ValueError(f"top_k must be None or a positive integer; got {top_k!r}.")
-        seed = self._sampling_seed(random_state)
+        seed = draw_seed(random_state)  # checked: before the empty answer
         unseen = sorted({c for p in prefixes for c in p if c not in self.vocabulary_})
         if unseen:
             raise ValueError(
@@ -326,24 +326,6 @@ class RNNLanguageModel(BaseNetEstimator):
             end = np.flatnonzero(row == _END)
             out.append("".join(chars[row[:end[0] if len(end) else len(row)]]))
         return out[0] if single else out
-
-    @staticmethod
-    def _sampling_seed(random_state):
-        """``complete``'s seed from ``random_state``, checked as sklearn's
-        ``check_random_state`` checks it (bools and floats are not seeds)."""
-        if isinstance(random_state, np.random.Generator):
-            return int(random_state.integers(2**31 - 1))
-        if random_state is None or isinstance(random_state, np.random.RandomState):
-            return draw_seed(random_state)
-        if not isinstance(random_state, Integral) or isinstance(random_state,
-                                                                (bool, np.bool_)):
-            raise TypeError(f"random_state must be None, an int in [0, 2**32 - 1], a numpy "
-                            f"RandomState or Generator; got {random_state!r:.60} "
-                            f"({type(random_state).__name__}).")
-        if not 0 <= random_state <= 2**32 - 1:
-            raise ValueError(f"random_state must be None, an int in [0, 2**32 - 1], a numpy "
-                             f"RandomState or Generator; got {random_state!r}.")
-        return int(random_state)
 
     # ---------------------------------------------------------------- training
     def _training_data(self, X, y, *, reset, seed, device, early_stopping):

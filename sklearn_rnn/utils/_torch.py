@@ -70,12 +70,23 @@ def draw_seed(random_state):
     """An int seed from ``random_state`` without touching numpy's global RNG.
 
     ``None`` draws fresh OS entropy (sklearn would draw from the global
-    RandomState, which changes the caller's random stream).
+    RandomState, which changes the caller's random stream); a numpy
+    ``RandomState`` or ``Generator`` gives one draw; an int in [0, 2**32 - 1]
+    is the seed. Anything else (a bool, a float, a string) is a TypeError, an
+    int out of range a ValueError, both naming ``random_state``.
     """
     if random_state is None:
         return int(np.random.default_rng().integers(2**31 - 1))
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    expected = "random_state must be None, an int in [0, 2**32 - 1], a numpy RandomState or "
+    if not isinstance(random_state, Integral) or isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(f"{expected}Generator; got {random_state!r:.60} "
+                        f"({type(random_state).__name__}).")
+    if not 0 <= random_state <= 2**32 - 1:
+        raise ValueError(f"{expected}Generator; got {random_state!r}.")
     return int(random_state)
 
 
