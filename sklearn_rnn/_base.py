@@ -44,7 +44,7 @@ TRAINING_PARAMETERS = frozenset({
     "max_epochs", "batch_size", "lr", "optimizer", "weight_decay", "clip_grad_norm",
     "early_stopping", "validation_fraction", "patience", "tol", "warm_start",
     "random_state", "device", "n_threads", "verbose", "checkpoint_dir", "fast_path",
-    "class_weight"})
+    "class_weight", "tbptt_steps"})
 
 
 #: The parameters that size a network, named when torch cannot allocate it.
@@ -213,6 +213,7 @@ class BaseNetEstimator(BaseEstimator):
     def _fit(self, X, y, *, incremental, **kwargs):
         self._validate_params()
         refuse_bool_numbers(self)
+        self._check_tbptt()
         self._check_checkpoint_dir()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
         if reset:
@@ -229,50 +230,56 @@ class BaseNetEstimator(BaseEstimator):
         seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
         try:
-            train, valid = self._training_data(X, y, reset=reset, seed=seed, device=device,
-                                               early_stopping=early_stopping, **kwargs)
+            with torch.inference_mode(False):  # normal tensors, in a caller's inference mode
+                train, valid = self._training_data(X, y, reset=reset, seed=seed,
+                                                   device=device,
+                                                   early_stopping=early_stopping, **kwargs)
+            with torch_session(seed, device, self.n_threads):
+                settings = dict(
+                    max_epochs=1 if incremental else self.max_epochs,
+                    batch_size=self._batch_size(len(train)),
+                    train_split=None if valid is None else predefined_split(valid),
+                    iterator_train__generator=torch.Generator().manual_seed(seed),
+                    callbacks=self._callbacks(early_stopping),
+                    verbose=self.verbose)
+                if reset:
+                    self.net_ = self._make_engine(device, settings)
+                    self._built_with = self._structure()
+                else:
+                    # Plain attributes: skorch's set_params would re-initialise the
+                    # module for some of these and lose the trained weights.
+                    for name, value in settings.items():
+                        setattr(self.net_, name, value)
+                    self.net_.initialize_callbacks()
+                    self._continue_optimizer()
+                    self._continue_module()
+                self.net_.fast_path = self._engine_fast_path(device)
+                try:
+                    self.net_.partial_fit(train)
+                except NonFiniteLoss as exc:
+                    self._recover(f"Training stopped: {exc} (not a finite number).",
+                                  first=self.net_.good_epochs_ == 0, fresh_moments=True)
+                except BaseException:
+                    # Anything else (out of memory, a failing callback): no half-trained
+                    # network stays behind a fit from scratch; a warm start keeps its
+                    # last completed epoch.
+                    self._abandon_fit(reset)
+                    raise
+                if self.net_.interrupted_:
+                    if self.net_.good_epochs_ == 0:
+                        self._forget_fit()
+                        raise KeyboardInterrupt(
+                            f"{type(self).__name__}.fit was interrupted before an epoch "
+                            "completed; the estimator is left unfitted.")
+                    self._recover("Training was interrupted (KeyboardInterrupt).", first=False)
+                self.net_.release_training_data()
         except BaseException:
-            if reset:  # no classes or feature counts of data it refused
+            # A new network that failed -- on its data, on building the network
+            # (sizes, settings checked there) or in training -- leaves no fitted
+            # attribute behind: no classes or feature counts of data it refused.
+            if reset:
                 self._forget_fit()
             raise
-        with torch_session(seed, device, self.n_threads):
-            settings = dict(
-                max_epochs=1 if incremental else self.max_epochs,
-                batch_size=self._batch_size(len(train)),
-                train_split=None if valid is None else predefined_split(valid),
-                iterator_train__generator=torch.Generator().manual_seed(seed),
-                callbacks=self._callbacks(early_stopping),
-                verbose=self.verbose)
-            if reset:
-                self.net_ = self._make_engine(device, settings)
-                self._built_with = self._structure()
-            else:
-                # Plain attributes: skorch's set_params would re-initialise the
-                # module for some of these and lose the trained weights.
-                for name, value in settings.items():
-                    setattr(self.net_, name, value)
-                self.net_.initialize_callbacks()
-                self._continue_optimizer()
-            self.net_.fast_path = self._engine_fast_path(device)
-            try:
-                self.net_.partial_fit(train)
-            except NonFiniteLoss as exc:
-                self._recover(f"Training stopped: {exc} (not a finite number).",
-                              first=self.net_.good_epochs_ == 0, fresh_moments=True)
-            except BaseException:
-                # Anything else (out of memory, a failing callback): no half-trained
-                # network stays behind a fit from scratch; a warm start keeps its
-                # last completed epoch.
-                self._abandon_fit(reset)
-                raise
-            if self.net_.interrupted_:
-                if self.net_.good_epochs_ == 0:
-                    self._forget_fit()
-                    raise KeyboardInterrupt(
-                        f"{type(self).__name__}.fit was interrupted before an epoch "
-                        "completed; the estimator is left unfitted.")
-                self._recover("Training was interrupted (KeyboardInterrupt).", first=False)
-            self.net_.release_training_data()
         self.n_iter_ = len(self.net_.history)
         self.history_ = self._epoch_history()
         return self
@@ -359,11 +366,23 @@ class BaseNetEstimator(BaseEstimator):
     def _cell_type(self):
         return getattr(self, "cell", self._cell)
 
+    def _check_tbptt(self):
+        """Refuse ``tbptt_steps`` with a bidirectional network, before any data is read."""
+        steps = getattr(self, "tbptt_steps", None)
+        if steps is not None and getattr(self, "bidirectional", False):
+            raise ValueError(f"tbptt_steps={steps} needs bidirectional=False: "
+                             "a backward pass over a sequence cannot be truncated in chunks.")
+
+    def _continue_module(self):
+        """Carry the training settings the module reads (``tbptt_steps``) over to a
+        warm start."""
+        if hasattr(self, "tbptt_steps"):
+            for part in self.net_.module_.modules():
+                if hasattr(part, "tbptt_steps"):
+                    part.tbptt_steps = python_scalars(steps=self.tbptt_steps)["steps"]
+
     def _recurrent_kwargs(self):
         """The RecurrentNet settings shared by every recurrent estimator."""
-        if self.tbptt_steps is not None and self.bidirectional:
-            raise ValueError(f"tbptt_steps={self.tbptt_steps} needs bidirectional=False: "
-                             "a backward pass over a sequence cannot be truncated in chunks.")
         return python_scalars(cell=self._cell_type(), hidden_size=self.hidden_size,
                               num_layers=self.num_layers, dropout=self.dropout,
                               bidirectional=self.bidirectional, pooling=self.pooling,

@@ -194,6 +194,8 @@ class SequenceEngine(NeuralNet):
             for _ in sizes:
                 self.history.new_batch()
             values = losses.cpu().tolist()
+            if torch.is_tensor(sizes):
+                sizes = sizes.cpu().tolist()
         else:
             values, sizes = self._eager_epoch(iterator, training, step_fn, **fit_params)
         records = self.history[-1]["batches"][-len(values):] if values else []
@@ -214,12 +216,26 @@ class SequenceEngine(NeuralNet):
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             loss = step["loss"].detach()
+            size = self.batch_weight(batch)
             losses.append(loss if deferred else loss.item())
-            sizes.append(len(batch[1]) if batch[1] is not None else len(batch[0]))
+            sizes.append(size.item() if torch.is_tensor(size) and not deferred else size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
         if deferred and losses:
             losses = torch.stack(losses).float().cpu().tolist()
+            if any(torch.is_tensor(size) for size in sizes):
+                sizes = torch.stack([torch.as_tensor(size, device=self.device)
+                                     for size in sizes]).cpu().tolist()
         return losses, sizes
+
+    def batch_weight(self, batch):
+        """The weight of a batch's loss in the epoch's mean loss: its samples, or
+        the targets its loss averages over where the criterion counts them
+        (the language model's tokens; a tensor, read with the losses)."""
+        X, y = batch
+        count = getattr(self.criterion_, "count", None)
+        if count is not None and y is not None:
+            return count(y)
+        return len(y) if y is not None else len(X)
 
     def _fast_runner(self, iterator):
         """The fast-path runner for this fit's training iterator, or None (skorch's

@@ -192,6 +192,10 @@ class CapturedTraining(StepGraphs):
         self.counter = torch.zeros((), dtype=torch.long, device=device)
         self.losses = torch.zeros(len(self.sizes), device=device)
         self.norms = torch.zeros(len(self.sizes), device=device)
+        # Where the criterion counts a batch's targets (tokens), the counts
+        # weigh the losses in the epoch's mean, recorded in the step too.
+        self.counts = (torch.zeros(len(self.sizes), device=device)
+                       if hasattr(net.criterion_, "count") else None)
         self.offsets = {s: torch.arange(s, device=device) for s in set(self.sizes)}
         self.params = [p for p in net.module_.parameters() if p.requires_grad]
         super().__init__(device, capture)
@@ -202,6 +206,7 @@ class CapturedTraining(StepGraphs):
     def run_epoch(self):
         """Train one epoch. Returns ``(losses, norms, sizes, replayed)``: the
         per-batch losses and gradient norms (device tensors), the batch sizes
+        (a list, or a device tensor of the targets counted by the criterion)
         and how many steps were graph replays."""
         if hasattr(self.dataset, "start_epoch"):  # as BatchSlicer does
             self.dataset.start_epoch()
@@ -211,7 +216,8 @@ class CapturedTraining(StepGraphs):
         self.net._set_training(True)
         replayed = sum(self.run(size, functools.partial(self._step, size))
                        for size in self.sizes)
-        return self.losses, self.norms, self.sizes, replayed
+        sizes = self.sizes if self.counts is None else self.counts
+        return self.losses, self.norms, sizes, replayed
 
     def _step(self, size):
         """Train on batch ``counter`` of the epoch: device work only, so that a
@@ -226,6 +232,8 @@ class CapturedTraining(StepGraphs):
         at = self.counter.view(1)
         self.losses.index_copy_(0, at, loss.detach().float().view(1))
         self.norms.index_copy_(0, at, norm.detach().float().view(1))
+        if self.counts is not None:
+            self.counts.index_copy_(0, at, net.criterion_.count(yi).float().view(1))
         self.counter += 1
 
     def _clear(self):

@@ -345,3 +345,8 @@ class SequenceCrossEntropy(nn.Module):
     def forward(self, logits, target):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
                                ignore_index=self.ignore_index)
+
+    def count(self, target):
+        """The targets a batch's loss is the mean over (a device tensor): the
+        weight of its loss in an epoch's mean, so that is a mean per token."""
+        return (target != self.ignore_index).sum()

@@ -480,6 +480,12 @@ class TorchEngine(_Engine):
 
     def __init__(self, ids, piece_ptr, syn0, syn1, keep, cum, *, device, batch_pairs,
                  capture, **kwargs):
+        with torch_threads(kwargs["n_threads"]):  # float32 buffers, whatever the default
+            self._build(ids, piece_ptr, syn0, syn1, keep, cum, device=device,
+                        batch_pairs=batch_pairs, capture=capture, **kwargs)
+
+    def _build(self, ids, piece_ptr, syn0, syn1, keep, cum, *, device, batch_pairs, capture,
+               **kwargs):
         super().__init__(ids, piece_ptr, torch.from_numpy(syn0).to(device),
                          torch.from_numpy(syn1).to(device), keep, cum, **kwargs)
         self.steps = SkipGramSteps(self.syn0, self.syn1, negative=self.params["negative"],

@@ -47,14 +47,17 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     n = min(len(batch), max_samples)
     batch = batch.take(slice(0, n))
     net = estimator.net_
-    data = estimator._dataset(batch, None if y is None else estimator._encode_target(
-        np.asarray(y)[:n], reset=False), device=net.device)
-    x = data.x.clone().requires_grad_(True)
     module = net.module_
     was_training = module.training
     module.eval()
     try:
-        with torch_threads(estimator.n_threads), torch.enable_grad():
+        # Gradients also when called inside torch.no_grad() or inference_mode();
+        # without cuDNN, whose RNN backward refuses a module in eval mode (on a GPU).
+        with torch_threads(estimator.n_threads), torch.inference_mode(False), \
+                torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+            data = estimator._dataset(batch, None if y is None else estimator._encode_target(
+                np.asarray(y)[:n], reset=False), device=net.device)
+            x = data.x.clone().requires_grad_(True)
             out = module(x, data.lengths) if data.lengths is not None else module(x)
             target = out.sum() if y is None else net.criterion_(out, data.y)
             (grad,) = torch.autograd.grad(target, x)

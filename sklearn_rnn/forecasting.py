@@ -228,8 +228,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             offsets = whole.astype(np.int64) - 1
         else:
             try:
-                make = pd.date_range if kind == "datetime" else pd.period_range
-                grid = make(start=last, end=index[-1], freq=step)
+                grid = _RANGES[kind](start=last, end=index[-1], freq=step)
                 offsets = grid.get_indexer(index) - 1
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"The rows{where} cannot be placed on the fitted time "
@@ -251,11 +250,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def _continue_index(self, pos, steps):
         """Time stamps of ``steps`` rows without an index: the steps after the data seen."""
         kind, _, step, _ = self._origin(pos)
-        if kind == "datetime" and step is None:
+        if kind in ("datetime", "timedelta") and step is None:
             raise ValueError(
                 "X has no time index, so its rows would be the steps after the fitted "
-                "data, but the fitted DatetimeIndex has no frequency to continue it "
-                "with: pass a DataFrame or Series indexed by its time stamps.")
+                f"data, but the fitted {_KIND_NAMES[kind]} has no frequency to continue "
+                "it with: pass a DataFrame or Series indexed by its time stamps.")
         return self._future_index(pos, steps)
 
     def predict(self, X):
@@ -810,13 +809,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def _future_index(self, pos, steps):
         kind, last, step, _ = self._origin(pos)
-        if kind == "datetime":
-            if step is None:
-                raise ValueError("The time index has no frequency that pandas can infer; "
-                                 "give X a DatetimeIndex with a freq to use forecast().")
-            return pd.date_range(start=last, periods=steps + 1, freq=step)[1:]
-        if kind == "period":
-            return pd.period_range(start=last, periods=steps + 1, freq=step)[1:]
+        if kind in ("datetime", "timedelta") and step is None:
+            raise ValueError("The time index has no frequency that pandas can infer; "
+                             f"give X a {type(pd.Index([last])).__name__} with a freq to "
+                             "use forecast().")
+        if kind in _RANGES:
+            return _RANGES[kind](start=last, periods=steps + 1, freq=step)[1:]
         return pd.Index(last + step * np.arange(1, steps + 1))
 
     def __sklearn_tags__(self):
@@ -841,9 +839,19 @@ def _time_index(index):
     CSV read without ``parse_dates``) are refused rather than taken for labels,
     whose rows could only be read as the steps after the fitted data.
     """
+    if isinstance(index, pd.CategoricalIndex):  # the values, not the categories' codes
+        index = pd.Index(np.asarray(index), name=index.name)
     if index.dtype != object and not pd.api.types.is_string_dtype(index):
         return index
     kind = pd.api.types.infer_dtype(index, skipna=False)
+    # Numbers and elapsed times held as objects are placed in time as such, not
+    # taken for labels (whose rows would be counted as the steps after the data).
+    if kind == "integer" and all(-2**63 <= v < 2**63 for v in index):
+        return pd.Index(index.to_numpy(dtype=np.int64), name=index.name)
+    if kind in ("floating", "mixed-integer-float"):
+        return pd.Index(index.to_numpy(dtype=np.float64), name=index.name)
+    if kind in ("timedelta", "timedelta64"):
+        return pd.TimedeltaIndex(index, name=index.name)
     if kind in ("date", "datetime"):
         try:
             return pd.DatetimeIndex(index, name=index.name)
@@ -936,6 +944,7 @@ def _infer_freq(index):
 
 
 _KIND_NAMES = {"datetime": "time stamps (DatetimeIndex)", "period": "periods (PeriodIndex)",
+               "timedelta": "elapsed times (TimedeltaIndex)",
                "number": "numbers", "position": "labels"}
 
 
@@ -954,6 +963,11 @@ def _keep_freq(index, freq):
         return index
 
 
+#: The regular time grids of the index kinds that have one.
+_RANGES = {"datetime": pd.date_range, "period": pd.period_range,
+           "timedelta": pd.timedelta_range}
+
+
 def _index_info(index):
     """What forecast() needs to extend ``index`` and predict/update to place rows
     after it: (kind, last value, step/freq, whether that step is known to be
@@ -963,6 +977,11 @@ def _index_info(index):
         if freq is None and len(index) >= 3:
             freq = _infer_freq(index)
         return "datetime", index[-1], freq, freq is not None
+    if isinstance(index, pd.TimedeltaIndex):  # elapsed time: like time stamps
+        freq = index.freq
+        if freq is None and len(index) >= 3:
+            freq = _infer_freq(index)
+        return "timedelta", index[-1], freq, freq is not None
     if isinstance(index, pd.PeriodIndex):
         return "period", index[-1], index.freq, True
     if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
@@ -986,8 +1005,8 @@ _DOC = """{summary}
 
     Parameters
     ----------{cell}
-    target : str or None, default=None
-        The column of a DataFrame ``X`` to forecast; the other numeric columns
+    target : str, int or None, default=None
+        The column (label) of a DataFrame ``X`` to forecast; the other numeric columns
         (but ``series_id``) are covariates. None: the target is ``y`` (or ``X``
         itself when ``X`` is a Series).
     lookback : int, default=8
@@ -1001,8 +1020,8 @@ _DOC = """{summary}
         "direct" forecasts ``horizon`` steps from one window. A direct window
         sees the covariates of the first step it forecasts only; the
         covariates of its later steps are not used.
-    series_id : str or None, default=None
-        Column naming the series of each row (long format): one global model
+    series_id : str, int or None, default=None
+        Column (label) naming the series of each row (long format): one global model
         across series, with per-series scaling.
     level : bool, default=True
         Express each window relative to its level (its last value; with
@@ -1018,9 +1037,12 @@ _DOC = """{summary}
         Distinct quantiles for ``loss="quantile"``; ``predict`` returns the
         one nearest 0.5 (the lower of two equally near).
     hidden_size, num_layers, dropout, bidirectional, optimizer, weight_decay, \
-tol, scale_inputs, warm_start, random_state, device, n_threads, verbose, \
-tbptt_steps, forget_bias, checkpoint_dir, fast_path
+tol, warm_start, random_state, device, n_threads, verbose, tbptt_steps, \
+forget_bias, checkpoint_dir, fast_path
         As for :class:`~sklearn_rnn.RNNRegressor` (same defaults).
+    scale_inputs : bool, default=True
+        Standardise the target and the covariates per series (statistics
+        from the first fit); False feeds both in their own units.
     pooling : {{"last", "mean", "max"}}, default="last"
     max_epochs : int, default=100
     batch_size : int or "auto", default="auto"
@@ -1041,6 +1063,11 @@ tbptt_steps, forget_bias, checkpoint_dir, fast_path
 
     Attributes
     ----------
+    n_features_in_ : int
+        Columns of a 2-D ``X`` (the target and ``series_id`` columns
+        included when they are in it); else the covariates plus one.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
     series_ids_ : ndarray
         The series seen in fit (``[None]`` for a single series).
     covariates_ : list
@@ -1049,6 +1076,9 @@ tbptt_steps, forget_bias, checkpoint_dir, fast_path
         Per-series target scaling.
     covariate_mean_, covariate_scale_ : ndarray of shape (n_series, n_covariates)
         Per-series covariate scaling.
+    quantiles_ : ndarray
+        ``quantiles`` as an array, in the order given: the columns of
+        ``predict_quantiles`` (``loss="quantile"``).
     naive_mae_ : ndarray of shape (n_series,)
         In-sample mean absolute error of the naive one-step forecast, the
         scale of :func:`~sklearn_rnn.metrics.mase_scorer`.

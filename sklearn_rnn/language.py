@@ -225,12 +225,12 @@ class RNNLanguageModel(BaseNetEstimator):
         -------
         self
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, method="fit")
 
     def partial_fit(self, X, y=None):
         """Train one epoch on texts ``X`` (building the vocabulary on the first
         call), without early stopping. Returns ``self``."""
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, method="partial_fit")
 
     def score(self, X, y=None):
         """Mean log-likelihood per token (natural log) of texts, each read from its start.
@@ -328,10 +328,10 @@ class RNNLanguageModel(BaseNetEstimator):
         return out[0] if single else out
 
     # ---------------------------------------------------------------- training
-    def _training_data(self, X, y, *, reset, seed, device, early_stopping):
-        texts = self._check_texts(X, "fit")
+    def _training_data(self, X, y, *, reset, seed, device, early_stopping, method):
+        texts = self._check_texts(X, method)
         if reset:
-            self._build_vocabulary(texts)
+            self._build_vocabulary(texts, method)
         stream = self._stream(texts)
         n = len(stream) - 1  # tokens to predict
         n_valid = math.ceil(self.validation_fraction * n) if early_stopping else 0
@@ -387,10 +387,10 @@ class RNNLanguageModel(BaseNetEstimator):
             raise ValueError(f"{name}.{method} got no texts (an empty collection).")
         return texts
 
-    def _build_vocabulary(self, texts):
+    def _build_vocabulary(self, texts, method):
         if not any(texts):
-            raise ValueError(f"{type(self).__name__}.fit got only empty texts; a language "
-                             "model needs at least one character to learn from.")
+            raise ValueError(f"{type(self).__name__}.{method} got only empty texts; a "
+                             "language model needs at least one character to learn from.")
         codes, counts = np.unique(np.concatenate([_code_points(t) for t in texts]),
                                   return_counts=True)
         codes = codes[counts >= self.min_count]

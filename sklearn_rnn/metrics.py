@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
+from .utils import check_sample_weight
+
 
 def naive_forecast(y_train, steps, *, seasonality=1):
     """Repeat the last observed season: the (seasonal) naive forecast.
@@ -90,7 +92,7 @@ def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
 
 
-def mase_scorer(estimator, X, y=None):
+def mase_scorer(estimator, X, y=None, sample_weight=None):
     """Scorer: minus the MASE of a fitted forecaster's ``predict(X)``.
 
     The scale of each series is its in-sample naive one-step MAE recorded at
@@ -98,7 +100,9 @@ def mase_scorer(estimator, X, y=None):
     ``GridSearchCV`` (``scoring=mase_scorer``) without the training data.
     Greater is better; above -1 the forecaster beats the naive forecast's
     in-sample error. ``estimator`` may be a Pipeline ending in a forecaster
-    (``X`` then goes through the steps before it).
+    (``X`` then goes through the steps before it). ``sample_weight`` (one
+    per row of ``X``) weighs each row's scaled error, as ``score`` weighs
+    its squared error, so a search fitted with weights scores with them.
     """
     if isinstance(estimator, Pipeline):
         X, estimator = estimator[:-1].transform(X), estimator[-1]
@@ -115,4 +119,5 @@ def mase_scorer(estimator, X, y=None):
         if not scale > 0:
             raise ValueError(f"Series {key!r} was constant in fit, so its MASE is undefined.")
         errors[rows] = np.abs(y_true[rows] - pred[rows]) / scale
-    return -float(errors.mean())
+    weight = check_sample_weight(sample_weight, len(errors))
+    return -float(np.average(errors, weights=weight))

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .utils import resolve_device
+from .utils import resolve_device, torch_threads
 
 FORMAT = "sklearn_rnn.estimator"
 FORMAT_VERSION = 1
@@ -593,7 +593,10 @@ def _restore_net(estimator, net_doc, tensors, device):
     settings = dict(max_epochs=1, batch_size=net_doc["batch_size"], train_split=None,
                     callbacks=[],
                     iterator_train__generator=torch.Generator(), verbose=0)
-    net = estimator._make_engine(torch.device(device), settings)
+    # The new module's random initialisation (overwritten at once) must not
+    # advance the caller's torch RNG, and it is float32 whatever torch's default.
+    with torch.random.fork_rng(devices=[]), torch_threads(None):
+        net = estimator._make_engine(torch.device(device), settings)
     state = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
     net.module_.load_state_dict(state)
     net.module_.to(net.device)

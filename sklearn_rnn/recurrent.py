@@ -109,6 +109,14 @@ _INPUT_CONTRACT = """
     that padding never changes a prediction).
 """
 
+#: The regressors' entries of the Attributes section (classifiers: _CLASSES_DOC).
+_TARGETS_DOC = """
+    n_outputs_ : int
+        Targets per sample (1 for a 1-D ``y``).
+    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        Target standardisation learnt in the first fit; predictions are
+        mapped back to ``y``'s units with them."""
+
 _ATTRIBUTES = """
     Attributes
     ----------{classes}
@@ -140,8 +148,8 @@ def _doc(summary, example, *, cell, classes=""):
     cell : {"elman", "lstm", "gru"}, default="gru"
         The recurrent cell (GRU scored best in the UCR/UEA study)."""
     return (summary + "\n" + _INPUT_CONTRACT + _PARAMETERS.format(cell=cell_doc)
-            + (_CLASS_WEIGHT_DOC if classes else "") + _ATTRIBUTES.format(classes=classes)
-            + example)
+            + (_CLASS_WEIGHT_DOC if classes else "")
+            + _ATTRIBUTES.format(classes=classes or _TARGETS_DOC) + example)
 
 
 class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
@@ -165,7 +173,7 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
     def _encode_target(self, y, reset, classes=None, weight=None):
         check_not_times(y, input_name="y")
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y = check_array(y, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name="y")
         if y.ndim not in (1, 2):
             raise ValueError(f"y has {y.ndim} dimensions; expected (n_samples,) or "
                              "(n_samples, n_outputs).")
@@ -289,10 +297,16 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         if self.class_weight is None:
             return weight
         if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
-            if unknown:
-                raise ValueError(f"class_weight names {unknown}, which are not classes; "
-                                 f"the classes are {self.classes_.tolist()}.")
+            # As scikit-learn: keys that are not classes are ignored (a fold or a
+            # subset may lack a rare class), unless they may be misspellings, that
+            # is, unless some class is left out of the dict.
+            classes = self.classes_.tolist()
+            unknown = [k for k in self.class_weight if k not in set(classes)]
+            unnamed = [c for c in classes if c not in self.class_weight]
+            if unknown and unnamed:
+                raise ValueError(f"class_weight names {unknown}, which are not classes, and "
+                                 f"leaves out the classes {unnamed}; the classes are "
+                                 f"{classes}.")
         absent = self.classes_[np.bincount(y_encoded, minlength=len(self.classes_)) == 0]
         if isinstance(self.class_weight, str) and len(absent):
             raise ValueError(

@@ -14,7 +14,7 @@ from numbers import Integral
 from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import DEFAULT_CONTEXT, TDNNNet
 from .recurrent import (_ATTRIBUTES, _CLASS_WEIGHT_DOC, _CLASSES_DOC, _INPUT_CONTRACT,
-                        _PARAMETERS, _SequenceClassifier, _SequenceRegressor)
+                        _PARAMETERS, _TARGETS_DOC, _SequenceClassifier, _SequenceRegressor)
 from .utils import python_scalars
 
 
@@ -167,7 +167,8 @@ _NOTES = """
 
 def _doc(summary, example, classes=""):
     return (summary + "\n" + _INPUT_CONTRACT + _TDNN_PARAMETERS + _training_parameters()
-            + (_CLASS_WEIGHT_DOC if classes else "") + _ATTRIBUTES.format(classes=classes)
+            + (_CLASS_WEIGHT_DOC if classes else "")
+            + _ATTRIBUTES.format(classes=classes or _TARGETS_DOC)
             + _NOTES + example)
 
 

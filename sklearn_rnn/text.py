@@ -144,8 +144,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         batches, never more pairs than the corpus can give). A batch's updates
         are applied at once, as concurrent Hogwild threads would, so a
         frequent word's row sums many of them: 16384 diverged on a 500k-token
-        news corpus at ``lr=0.025``, 512-8192 trained stably there (2048 and
-        8192 also on the full 2.2M tokens; ``benchmarks/RESULTS.md``). On a
+        news corpus at ``lr=0.025``, 512-4096 trained stably there (2048 and
+        8192 on the full 2.2M tokens; ``benchmarks/RESULTS.md``). On a
         corpus of a few thousand tokens use a few hundred.
     n_threads : int, default=1
         CPU threads: the numba engine's Hogwild workers (as word2vec), or
@@ -172,14 +172,17 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     idf_ : ndarray of shape (n_words,)
         Smoothed inverse document frequencies (for ``aggregate="tfidf"``).
     history_ : list of dict
-        Per epoch: ``loss`` (mean negative log-likelihood per prediction:
-        the pair and each noise word; NaN in an epoch that trained no pair,
-        which fit warns about), ``pairs``, ``words`` (after
-        subsampling), ``seconds``, ``tokens_per_s`` (corpus tokens / s);
+        Per epoch: ``epoch`` (from 1), ``loss`` (mean negative
+        log-likelihood per prediction: the pair and each noise word; NaN in
+        an epoch that trained no pair, which fit warns about), ``pairs``,
+        ``words`` (after subsampling), ``seconds``, ``tokens_per_s`` (corpus
+        tokens / s);
         with the torch engine also ``graph_steps`` (updates replayed as CUDA
         graphs; 0 on the CPU).
     n_features_in_ : int
         1: one column of text.
+    feature_names_in_ : ndarray of str
+        The column's name, when ``X`` was a one-column DataFrame.
 
     Examples
     --------
@@ -601,7 +604,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             neither counts as a pair. Triples given directly must all be
             (word, word, number): a ValueError names the first that is not.
 
-        delimiter : str, default="\t"
+        delimiter : str, default="\\t"
             The field separator of a file.
         case_insensitive : bool, default=True
             Match words whatever their case, as gensim does: a word of the

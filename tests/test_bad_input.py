@@ -323,7 +323,8 @@ def test_regressor_rejects_bad_targets(Est):
     _raises(lambda: Est(**FAST).fit(X, np.where(Y_REG > 0, 1.0, np.inf)),
             r"Input y contains infinity")
     _raises(lambda: Est(**FAST).fit(X, Y_CLF), r"could not convert string to float")
-    _raises(lambda: Est(**FAST).fit(X, np.zeros((N, 2, 2))), r"dim 3, while dim <= 2")
+    _raises(lambda: Est(**FAST).fit(X, np.zeros((N, 2, 2))),
+            r"y has 3 dimensions; expected \(n_samples,\) or \(n_samples, n_outputs\)")
 
 
 @pytest.mark.parametrize("Est", CLASSIFIERS, ids=lambda E: E.__name__)
@@ -361,8 +362,8 @@ def test_sequence_fit_rejects_bad_sample_weight(Est, case, weight, match):
 def test_classifier_rejects_bad_class_weight(Est):
     fit = lambda **params: Est(**FAST, **params).fit(X, Y_CLF)  # noqa: E731
     _raises(lambda: fit(class_weight={"sideways": 2.0}),
-            r"class_weight names \['sideways'\], which are not classes; the classes are "
-            r"\['down', 'up'\]")
+            r"class_weight names \['sideways'\], which are not classes, and leaves out the "
+            r"classes \['down', 'up'\]; the classes are \['down', 'up'\]")
     _raises(lambda: fit(class_weight={"up": -1.0}), r"class_weight must be finite and non-negative")
     _raises(lambda: fit(class_weight={"up": np.inf}), r"class_weight must be finite")
     _raises(lambda: fit(class_weight="equal"), r"'class_weight' parameter of \w+ must be None")
@@ -802,6 +803,10 @@ LM_CASES = [
     ("single_string", "fit", "hello", r"got a single str of length 5"),
     ("frame", "fit", pd.DataFrame({"a": TEXTS}), r"got a DataFrame"),
     ("none", "fit", None, r"iterable of texts \(str\); got NoneType"),
+    ("partial_fit_empty_list", "partial_fit", [], r"RNNLanguageModel.partial_fit got no texts"),
+    ("partial_fit_only_empty_texts", "partial_fit", ["", ""],
+     r"RNNLanguageModel.partial_fit got only empty texts"),
+    ("partial_fit_number", "partial_fit", [1], r"RNNLanguageModel.partial_fit takes texts"),
     ("score_empty_list", "score", [], r"score got no texts"),
     ("score_non_utf8_bytes", "score", [b"caf\xe9"], r"takes texts as str; item 0 is bytes"),
     ("score_none_text", "score", ["a", None], r"item 1 is NoneType"),
@@ -812,8 +817,8 @@ LM_CASES = [
 
 @pytest.mark.parametrize("case, method, X_bad, match", LM_CASES, ids=[c[0] for c in LM_CASES])
 def test_language_model_rejects_bad_input(case, method, X_bad, match):
-    if method == "fit":
-        _raises(lambda: RNNLanguageModel(**FAST_LM).fit(X_bad), match)
+    if method in ("fit", "partial_fit"):
+        _raises(lambda: getattr(RNNLanguageModel(**FAST_LM), method)(X_bad), match)
     else:
         _raises(lambda: getattr(_language_model(), method)(X_bad), match)
 

@@ -72,3 +72,9 @@ def test_violent_crime_is_the_sum_of_its_parts_but_where_the_docstring_says():
     off = crime[np.abs(crime["violent_crime"] / parts - 1) > 1e-3]
     assert sorted(zip(off.state, off.year)) == [("HI", 2015), ("NH", 2013), ("RI", 2012),
                                                 ("US", 2013), ("US", 2014), ("US", 2015)]
+    # And two by a few counts.
+    by_counts = crime[crime["violent_crime"] != parts]
+    assert sorted(zip(by_counts.state, by_counts.year)) == sorted(
+        list(zip(off.state, off.year)) + [("US", 1981), ("WA", 1997)])
+    small = by_counts[by_counts.state.isin(["WA"]) | (by_counts.year == 1981)]
+    assert sorted((parts[small.index] - small["violent_crime"]).tolist()) == [3, 10]

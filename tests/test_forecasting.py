@@ -57,6 +57,11 @@ def test_time_series_split_folds_never_see_their_future():
     (pd.period_range("1980", periods=40, freq="Y"), pd.period_range("2020", periods=3, freq="Y")),
     (pd.RangeIndex(40), pd.Index([40, 41, 42])),
     (pd.Index(np.arange(1979, 2019, 1)), pd.Index([2019, 2020, 2021])),
+    (pd.timedelta_range("0h", periods=40, freq="h"),
+     pd.timedelta_range("40h", periods=3, freq="h")),
+    # Years held as objects or as categories are years, not labels.
+    (pd.Index(list(range(1979, 2019)), dtype=object), pd.Index([2019, 2020, 2021])),
+    (pd.CategoricalIndex(range(1979, 2019)), pd.Index([2019, 2020, 2021])),
 ])
 def test_forecast_extends_the_index(index, expected):
     series = pd.Series(np.sin(np.arange(40) / 3), index=index, name="rate")
@@ -334,6 +339,24 @@ def test_mase_scorer_on_a_pipeline_ending_in_a_forecaster():
         mase_scorer(FunctionTransformer().fit(df), df)
 
 
+def test_mase_scorer_weighs_rows_as_score_does():
+    df = monthly(n=80)
+    fc = LSTMForecaster(target="y", lookback=4, **FAST).fit(df.iloc[:60])
+    test = df.iloc[60:]
+    errors = np.abs(test["y"].to_numpy() - fc.predict(test).to_numpy()) / fc.naive_mae_[0]
+    weight = np.linspace(0.0, 2.0, len(test))
+    assert mase_scorer(fc, test) == pytest.approx(-errors.mean())
+    assert mase_scorer(fc, test, sample_weight=weight) == pytest.approx(
+        -np.average(errors, weights=weight))
+    # A weighted search scores with the weights, without scikit-learn's warning
+    # that the scorer cannot take them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GridSearchCV(LSTMForecaster(target="y", **FAST), {"lookback": [3, 4]},
+                     cv=TimeSeriesSplit(2), scoring=mase_scorer).fit(
+            df, sample_weight=np.linspace(1, 2, len(df)))
+
+
 def test_metrics_against_hand_computed_values():
     assert list(naive_forecast([1, 2, 3], 2)) == [3, 3]
     assert mean_absolute_scaled_error([4, 4], [5, 3], y_train=[1, 3, 5]) == 0.5
@@ -582,6 +605,23 @@ def test_scoring_an_array_with_a_y_series_places_rows_by_y_index():
     cv = TimeSeriesSplit(3, gap=3)
     np.testing.assert_allclose(cross_val_score(LSTMForecaster(lookback=3, **TINY), X, y, cv=cv),
                                cross_val_score(LSTMForecaster(lookback=3, **TINY), y, cv=cv))
+
+
+@pytest.mark.parametrize("index, ahead", [
+    (pd.timedelta_range("0h", periods=30, freq="h"),
+     pd.timedelta_range("34h", periods=2, freq="h")),
+    (pd.Index(list(range(1990, 2020)), dtype=object), pd.Index([2024, 2025], dtype=object)),
+    (pd.CategoricalIndex(range(1990, 2020)), pd.Index([2024, 2025])),
+])
+def test_rows_are_placed_in_time_by_elapsed_times_and_numbers_held_as_objects(index, ahead):
+    # These were labels: rows 5 and 6 steps ahead got the 1- and 2-step forecasts,
+    # and rows inside the fitted data were accepted.
+    series = pd.Series(np.sin(np.arange(30) / 3), index=index)
+    fc = LSTMForecaster(lookback=3, **TINY).fit(series)
+    got = fc.predict(pd.Series(0.0, index=ahead))
+    np.testing.assert_allclose(got, fc.forecast(6).to_numpy()[4:6])
+    with pytest.raises(ValueError, match="predict forecasts the steps after the fitted data"):
+        fc.predict(series.iloc[:2])
 
 
 def test_an_index_of_date_objects_is_a_time_index():

@@ -77,6 +77,28 @@ def test_early_stopping_holds_out_the_end_of_the_stream():
     assert model.history_[-1]["valid_loss"] >= best  # keeps the best epoch's weights
 
 
+def test_history_losses_are_means_per_token():
+    # 650 tokens, 65 held out: 16 windows of 4 and one of 1 token. Weighted per
+    # window, the lone token's loss counted 16 times too much (0.57 vs 0.28).
+    text = "abcdefgh" * 81 + "a"
+    length = 4
+    lm = RNNLanguageModel(hidden_size=8, embedding_size=4, sequence_length=length,
+                          batch_size=16, max_epochs=2, lr=0.05, random_state=0).fit([text])
+    stream = lm._stream([text])
+    n = len(stream) - 1
+    start = n - math.ceil(0.1 * n)
+    module = lm.net_.module_.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for s in range(start, n, length):  # each window from a zero state
+            x = torch.as_tensor(stream[s:min(s + length, n)])[None]
+            y = torch.as_tensor(stream[s + 1:min(s + length, n) + 1])
+            total += torch.nn.functional.cross_entropy(module(x)[0], y, reduction="sum").item()
+            count += len(y)
+    assert count == 65
+    assert lm.history_[-1, "valid_loss"] == pytest.approx(total / count, rel=1e-5)
+
+
 def test_completion_follows_the_training_text(lm):
     greedy = lm.complete("the old ", max_length=40, top_k=1)
     greedy_cat = lm.complete("the cat", max_length=40, top_k=1)

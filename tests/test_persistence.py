@@ -67,6 +67,32 @@ def test_round_trip_predicts_identically(case, tmp_path):
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("case", list(CASES))
+def test_load_leaves_torch_rng_and_default_dtype_alone(case, tmp_path):
+    """Loading builds a module (randomly initialised, then overwritten): it must
+    not draw from the caller's torch RNG, and it is float32 under a caller's
+    float64 default dtype (whose layers the float32 inputs would not match)."""
+    make, use = CASES[case]
+    model = make()
+    save(model, tmp_path / "model.skrnn")
+    expected = use(model)
+    torch.manual_seed(7)
+    after_seed = torch.get_rng_state()
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        restored = load(tmp_path / "model.skrnn")
+        got = use(restored)
+        assert torch.get_default_dtype() == torch.float64
+    finally:
+        torch.set_default_dtype(old)
+    assert torch.equal(torch.get_rng_state(), after_seed)
+    if isinstance(expected, (pd.Series, pd.DataFrame)):
+        assert expected.equals(got)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_unfitted_and_warm_start_after_load(tmp_path):
     save(sklearn_rnn.LSTMRegressor(hidden_size=3), tmp_path / "u.skrnn")
     assert load(tmp_path / "u.skrnn").hidden_size == 3

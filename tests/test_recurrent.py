@@ -11,7 +11,7 @@ import torch
 from sklearn.base import clone
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -122,6 +122,24 @@ def test_ragged_sequences_in_an_object_array_or_series():
     for column in (as_objects, pd.Series(X)):
         np.testing.assert_array_equal(model.predict(column), expected)
         np.testing.assert_array_equal(GRURegressor(**FAST).fit(column, y).predict(X), expected)
+    # A one-column frame (what a ColumnTransformer hands on) holds the same sequences.
+    np.testing.assert_array_equal(model.predict(pd.DataFrame({"s": X})), expected)
+    np.testing.assert_array_equal(model.predict(as_objects[:, None]), expected)
+
+
+def test_sequences_in_a_column_stay_sequences_when_a_fold_shares_one_length():
+    # Ragged data sorted by length: each fold of KFold(2) holds one length, which a
+    # list of them would make a table of 10 or 12 columns (the other fold's
+    # predictions failed: NaN scores).
+    rng = np.random.default_rng(0)
+    X = pd.Series([rng.normal(size=10) for _ in range(20)]
+                  + [rng.normal(size=12) for _ in range(20)])
+    y = np.tile(np.r_[np.zeros(10), np.ones(10)], 2)
+    model = GRUClassifier(**FAST).fit(X[:20], y[:20])
+    assert model.n_features_in_ == 1
+    assert model.predict(X[20:]).shape == (20,)
+    scores = cross_val_score(GRUClassifier(**FAST), X, y, cv=KFold(2), error_score="raise")
+    assert np.isfinite(scores).all()
 
 
 # ---------------------------------------------------------------- sklearn tools
@@ -352,6 +370,16 @@ def test_class_weight_balances_rare_classes(Est):
     np.testing.assert_array_equal(both.predict_proba(X), as_dict.predict_proba(X))
 
 
+def test_class_weight_may_name_classes_a_fold_lacks():
+    # As scikit-learn's: a fold (or learning_curve's subset) without the rarest
+    # class still fits, and the key of the missing class is ignored.
+    X, y = two_kinds(n=40)
+    weights = {"falling": 1.0, "rising": 2.0}
+    plain = GRUClassifier(**FAST, class_weight=weights).fit(X, y)
+    extra = GRUClassifier(**FAST, class_weight={**weights, "sideways": 5.0}).fit(X, y)
+    np.testing.assert_array_equal(extra.predict_proba(X), plain.predict_proba(X))
+
+
 def test_sample_weight_through_pipeline_grid_search_and_partial_fit():
     X, y = two_kinds(n=90)
     weight = np.where(y == "rising", 2.0, 1.0)
@@ -401,6 +429,23 @@ def test_warm_start_carries_optimizer_settings_and_refuses_a_new_architecture():
         model.set_params(hidden_size=8, pooling="max", device="cuda").fit(X, y)
     model.set_params(device="cpu", hidden_size=16, pooling="last")
     assert model.set_params(warm_start=False).fit(X, y).net_.module_.rnn.hidden_size == 16
+
+
+def test_warm_start_may_change_tbptt_steps():
+    # Truncation changes how gradients flow in training, not the network.
+    X, y = sine_windows(n=64)
+    params = dict(**FAST, warm_start=True, early_stopping=False, tbptt_steps=3)
+    model = LSTMRegressor(**params).fit(X, y)
+    model.set_params(tbptt_steps=None).fit(X, y)
+    assert model.net_.module_.tbptt_steps is None
+    model.set_params(tbptt_steps=np.int64(2)).partial_fit(X, y)
+    assert model.net_.module_.tbptt_steps == 2 and type(model.net_.module_.tbptt_steps) is int
+    # It takes effect: the same start trained on with and without truncation.
+    truncated = LSTMRegressor(**params).fit(X, y)
+    truncated.fit(X, y)
+    full = LSTMRegressor(**params).fit(X, y)
+    full.set_params(tbptt_steps=None).fit(X, y)
+    assert not np.allclose(truncated.predict(X), full.predict(X))
 
 
 def test_a_failed_refit_leaves_the_estimator_unfitted():

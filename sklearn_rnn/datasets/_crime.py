@@ -78,7 +78,9 @@ def load_us_crime(*, rates=True, states=True, national=False):
     below ``homicide + rape + robbery + aggravated_assault``. Three state rows
     of the published file disagree with the sum of their parts too, and are
     kept as published: Hawaii 2015 (``violent_crime`` 19% above it), New
-    Hampshire 2013 (6% below) and Rhode Island 2012 (0.4% above).
+    Hampshire 2013 (6% below) and Rhode Island 2012 (0.4% above); two more
+    by a few counts: Washington 1997 (3 below) and the national total of
+    1981 (10 below).
 
     The counts are estimates, including for agencies that did not report;
     the raw file's ``caveats`` column (not returned) describes the years in

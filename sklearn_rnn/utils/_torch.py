@@ -109,8 +109,10 @@ def torch_session(seed, device, n_threads):
     if device.type == "cuda":
         cuda_devices = [device.index if device.index is not None
                         else torch.cuda.current_device()]
+    # Training builds float32 modules and needs autograd, whatever the caller's
+    # default dtype and grad mode (a fit inside torch.inference_mode() too).
     with _SESSION_LOCK, torch.random.fork_rng(devices=cuda_devices), \
-            torch_threads(n_threads):
+            torch_threads(n_threads), torch.inference_mode(False), torch.enable_grad():
         torch.random.default_generator.manual_seed(seed)
         for index in cuda_devices:
             with torch.cuda.device(index):
@@ -120,20 +122,35 @@ def torch_session(seed, device, n_threads):
 
 @contextmanager
 def torch_threads(n_threads):
-    """Use ``n_threads`` intra-op threads inside the block (None: leave as is)."""
+    """Use ``n_threads`` intra-op threads inside the block (None: leave as is).
+
+    Every piece of torch work runs in this block, which also makes float32
+    torch's default dtype for its duration: the networks are float32, and a
+    caller's ``torch.set_default_dtype(torch.float64)`` would otherwise build
+    float64 layers that the float32 inputs do not match. Both are restored.
+    """
     if n_threads is not None and (isinstance(n_threads, bool) or not isinstance(
             n_threads, Integral) or n_threads < 1):
         # predict reads it too, after any set_params.
         raise ValueError(f"n_threads must be None or a positive integer; got {n_threads!r}.")
-    old = torch.get_num_threads()
+    old, old_dtype = torch.get_num_threads(), torch.get_default_dtype()
     change = n_threads is not None and n_threads != old
     if change:
-        torch.set_num_threads(n_threads)
+        try:
+            torch.set_num_threads(n_threads)
+        except (RuntimeError, ValueError, OverflowError):  # beyond what torch takes
+            raise ValueError(f"n_threads={n_threads!r} is more threads than PyTorch can "
+                             "set; expected a positive integer such as the number of "
+                             "CPU cores.") from None
+    if old_dtype != torch.float32:
+        torch.set_default_dtype(torch.float32)
     try:
         yield
     finally:
         if change:
             torch.set_num_threads(old)
+        if old_dtype != torch.float32:
+            torch.set_default_dtype(old_dtype)
 
 
 def python_scalars(**values):

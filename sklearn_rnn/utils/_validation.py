@@ -64,6 +64,19 @@ def _is_sequence_list(X):
     return len({len(s) for s in X}) > 1 or any(np.ndim(s) == 2 for s in X)
 
 
+def _sequence_column(X):
+    """The items of ``X`` when it holds sequences in one column, else None: a 1-D
+    object array or Series of arrays, or a one-column DataFrame or ``(n, 1)``
+    object array of them (what a ColumnTransformer hands on)."""
+    if getattr(X, "ndim", None) == 2 and X.shape[1] == 1 and len(X) and (
+            X.dtypes.iloc[0] if hasattr(X, "dtypes") else X.dtype) == object:
+        X = X.iloc[:, 0] if hasattr(X, "iloc") else X[:, 0]
+    if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
+            and any(map(_is_sequence, X))):
+        return list(X)
+    return None
+
+
 # Kept as given when float32 or float64, otherwise converted to float64.
 FLOATS = (np.float64, np.float32)
 
@@ -141,11 +154,12 @@ def check_sequences(estimator, X, *, reset):
     otherwise ``X`` must match what was recorded.
     """
     name = type(estimator).__name__
-    if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
-            and any(map(_is_sequence, X))):
-        # A 1-D object array or Series whose items are sequences (ragged data kept in
-        # one column): the same as the list of them.
-        X = list(X)
+    column = _sequence_column(X)
+    if column is not None:
+        # Sequences kept in one column (ragged data in an object array or a
+        # Series): always sequences, also when a fold's happen to share one
+        # length (a list of those would be read as a table).
+        X = column
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError(f"X is empty: {name} needs at least one sequence.")
     check_not_times(X)
@@ -167,7 +181,7 @@ def check_sequences(estimator, X, *, reset):
             f"X has {X.ndim} dimensions (shape {X.shape}); {name} takes a 2-D "
             "(n_samples, n_timesteps), a 3-D (n_samples, n_timesteps, n_features) "
             "array or a list of sequences.")
-    if _is_sequence_list(X):
+    if _is_sequence_list(X) or (column is not None and all(map(_is_sequence, X))):
         form, batch = "sequence", _sequences_from_list(X)
     elif getattr(X, "ndim", None) == 3:
         x = check_array(X, allow_nd=True, dtype=FLOATS, estimator=estimator)
