@@ -83,6 +83,13 @@ if numba is not None:
         return state * np.uint64(_MULT) + np.uint64(_INC)
 
     @numba.njit(inline="always")
+    def _mix(z):
+        """splitmix64's finaliser: a well-spread 64-bit value from ``z``."""
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+    @numba.njit(inline="always")
     def _uniform(state):
         return (state >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
@@ -215,7 +222,10 @@ if numba is not None:
         n_chunks = len(chunk_ptr) - 1
         out = np.zeros((n_chunks, 4))
         for c in numba.prange(n_chunks):
-            state = _next(np.uint64(seed) + np.uint64(2 * c + 1))
+            # Chunk c's stream starts at the c-th splitmix64 output after the
+            # epoch's seed: distinct within an epoch, unrelated across epochs
+            # and random_states (seed + small offsets made them overlap).
+            state = _mix(np.uint64(seed) + np.uint64(c + 1) * np.uint64(0x9E3779B97F4A7C15))
             loss, pairs, predictions, kept = _train_chunk(
                 ids, piece_ptr, chunk_ptr[c], chunk_ptr[c + 1], syn0, syn1, prob, alias, keep,
                 window, negative, alpha0, alpha_min, done, total, state, sig_t, logsig_t,
@@ -237,6 +247,12 @@ def alias_tables(cum):
     """
     p = np.diff(np.asarray(cum, dtype=np.float64), prepend=0.0)
     return _alias_build(np.maximum(p, 0.0))
+
+
+def epoch_seed(seed, epoch):
+    """The numba kernel's seed of one epoch: a 64-bit hash of ``(seed, epoch)``, so
+    no two epochs or random_states share a random stream."""
+    return np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0]
 
 
 def train_epoch_numba(ids, piece_ptr, syn0, syn1, noise, keep, *, window, negative, alpha0,
@@ -468,7 +484,8 @@ class NumbaEngine(_Engine):
     def epoch(self, epoch):
         loss, pairs, predictions, words = train_epoch_numba(
             self.ids, self.piece_ptr, self.syn0, self.syn1, self.noise, self.keep,
-            done=epoch * len(self.ids), seed=self.seed + epoch, n_chunks=8 * self.n_threads,
+            done=epoch * len(self.ids), seed=epoch_seed(self.seed, epoch),
+            n_chunks=8 * self.n_threads,
             **self.params)
         return dict(loss=loss, predictions=predictions, pairs=pairs, words=words)
 

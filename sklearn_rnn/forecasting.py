@@ -279,7 +279,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
         Returns
         -------
-        forecasts : Series with X's index when X is a DataFrame or Series, else ndarray
+        forecasts : Series or ndarray of shape (n_rows,)
+            A Series with X's index when X is a DataFrame or Series and the
+            target was given in pandas at fit (a column of X, a Series X or
+            a Series y); an ndarray otherwise, also for a target given as an
+            array ``y`` (as ``TransformedTargetRegressor`` passes it).
         """
         panel, out = self._predict_panel(X)
         return self._assemble(X, panel, self._point_forecasts(out), name=self._target_name())
@@ -293,7 +297,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
         Returns
         -------
-        quantiles : DataFrame (X's index, one column per quantile) or ndarray
+        quantiles : DataFrame or ndarray of shape (n_rows, n_quantiles)
+            A DataFrame (X's index, one column per quantile) as ``predict``
+            gives a Series.
         """
         self._check_fitted("predict_quantiles")
         if self.loss != "quantile":
@@ -493,6 +499,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             # later rows are read as an array's: the steps after the data seen.
             self._counts_rows = (isinstance(X, pd.DataFrame) and y is not None
                                  and not isinstance(y, pd.Series) and _default_index(index))
+            # Forecasts come back in the target's container: arrays for a target
+            # given as an array y (as TransformedTargetRegressor passes it).
+            self._array_target = y is not None and not isinstance(y, pd.Series)
         elif (getattr(self, "_counts_rows", False) and series_col is None
               and _default_index(index)):
             indexed, index = False, None
@@ -801,7 +810,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         out = np.empty(shape)
         for rows, v in zip(panel.rows, values):
             out[rows] = v
-        if isinstance(X, (pd.DataFrame, pd.Series)):
+        if isinstance(X, (pd.DataFrame, pd.Series)) and not getattr(self, "_array_target",
+                                                                    False):
             if out.ndim == 2:
                 return pd.DataFrame(out, index=X.index, columns=name)
             return pd.Series(out, index=X.index, name=name)

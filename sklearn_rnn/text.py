@@ -590,7 +590,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         words = list(self.vocabulary_)
         return [(words[i], float(sims[i])) for i in best if np.isfinite(sims[i])]
 
-    def evaluate_word_pairs(self, pairs, *, delimiter="\t", case_insensitive=True):
+    def evaluate_word_pairs(self, pairs, *, delimiter="\t", restrict_vocab=300000,
+                            case_insensitive=True):
         """Correlate cosine similarities with human judgements, as gensim reports it.
 
         Parameters
@@ -606,6 +607,9 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
         delimiter : str, default="\\t"
             The field separator of a file.
+        restrict_vocab : int or None, default=300000
+            Only this many of the most frequent words count as known, as in
+            gensim (None: the whole vocabulary).
         case_insensitive : bool, default=True
             Match words whatever their case, as gensim does: a word of the
             pairs stands for the most frequent vocabulary word that equals it
@@ -619,6 +623,10 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             Percentage of pairs skipped because a word is not in the vocabulary.
         """
         check_is_fitted(self)
+        if restrict_vocab is not None and (isinstance(restrict_vocab, bool) or not isinstance(
+                restrict_vocab, Integral) or restrict_vocab < 1):
+            raise ValueError(f"restrict_vocab must be None or a positive integer; got "
+                             f"{restrict_vocab!r}.")
         if isinstance(pairs, (str, bytes)) or hasattr(pairs, "__fspath__"):
             triples, invalid = [], []
             with open(pairs, encoding="utf-8") as fh:
@@ -646,10 +654,11 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 except (TypeError, ValueError):
                     raise ValueError(f"evaluate_word_pairs reads (word1, word2, score) "
                                      f"triples; pair {i} is {triple!r}.") from None
-        lookup = {word: word for word in self.vocabulary_}
+        known = sorted(self.vocabulary_, key=self.vocabulary_.get)[:restrict_vocab]
+        lookup = {word: word for word in known}
         if case_insensitive:
             lookup = {}
-            for word in self.vocabulary_:  # most frequent first
+            for word in known:  # most frequent first
                 lookup.setdefault(word.casefold(), word)
         ours, theirs, oov = [], [], 0
         for a, b, score in triples:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -337,6 +338,23 @@ def test_mase_scorer_on_a_pipeline_ending_in_a_forecaster():
     assert mase_scorer(pipe, df.iloc[60:]) == mase_scorer(pipe[-1], df.iloc[60:])
     with pytest.raises(TypeError, match="scores a fitted forecaster"):
         mase_scorer(FunctionTransformer().fit(df), df)
+
+
+def test_forecasts_come_back_in_the_targets_container():
+    # A target given as an array y gives arrays, as scikit-learn regressors do:
+    # TransformedTargetRegressor (which passes y as an array) reshapes them.
+    df = monthly(n=60, level=3.0)  # positive, for the log
+    X, y = df[["x"]], df["y"]
+    fc = LSTMForecaster(lookback=4, **TINY)
+    as_series = clone(fc).fit(X[:50], y[:50]).predict(X[50:])
+    as_array = clone(fc).fit(X[:50], y[:50].to_numpy()).predict(X[50:])
+    assert isinstance(as_series, pd.Series) and isinstance(as_array, np.ndarray)
+    np.testing.assert_array_equal(as_array, as_series.to_numpy())
+    logged = TransformedTargetRegressor(clone(fc), func=np.log, inverse_func=np.exp)
+    pred = logged.fit(X[:50], y[:50]).predict(X[50:])
+    direct = clone(fc).fit(X[:50], np.log(y[:50].to_numpy())).predict(X[50:])
+    np.testing.assert_allclose(pred, np.exp(direct))
+    assert np.isfinite(logged.score(X[50:], y[50:]))
 
 
 def test_mase_scorer_weighs_rows_as_score_does():

@@ -66,6 +66,23 @@ def test_negative_samples_follow_the_noise_distribution(engine):
     np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / n))
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_seeds_and_epochs_draw_unrelated_streams(engine):
+    # The numba kernel seeded chunk c of epoch e with seed + e + 2c + 1, so
+    # random_state=1 replayed random_state=0's subsampling and windows one epoch
+    # later (equal kept words and pairs per epoch).
+    rng = np.random.default_rng(0)
+    p = 1 / np.arange(1, 201)
+    docs = [[f"w{i}" for i in rng.choice(200, size=50, p=p / p.sum())] for _ in range(100)]
+    draws = {}
+    for seed in (0, 1, 2):
+        sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=4, engine=engine,
+                                 random_state=seed).fit(docs)
+        draws[seed] = [(r["words"], r["pairs"]) for r in sg.history_]
+    epochs = [d for seed in draws for d in draws[seed]]
+    assert len(set(epochs)) == len(epochs)
+
+
 @pytest.mark.skipif(not numba_available(), reason="numba is not installed")
 @pytest.mark.parametrize("p", [[1.0], [0.5, 0.5], [0.7, 0.0, 0.2, 0.1],
                                list(np.arange(1, 2001) ** -0.9 / (np.arange(1, 2001) ** -0.9).sum())])
@@ -302,6 +319,20 @@ def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
     assert pearson.statistic == pytest.approx(np.corrcoef(expected, [1, 2, 3])[0, 1])
     with pytest.raises(ValueError, match="Only 0 of 3 pairs"):
         sg.evaluate_word_pairs(pairs, case_insensitive=False)
+
+
+def test_word_pairs_count_only_the_most_frequent_words_as_gensim():
+    docs = ["a a a a b b b c c d"] * 10
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, sample=0,
+                             random_state=0).fit(docs)
+    pairs = [("a", "b", 1.0), ("a", "c", 2.0), ("b", "c", 3.0), ("c", "d", 4.0)]
+    assert sg.evaluate_word_pairs(pairs)[2] == 0.0
+    assert sg.evaluate_word_pairs(pairs, restrict_vocab=None)[2] == 0.0
+    # Only a, b, c (d is the rarest): one pair of four unknown.
+    assert sg.evaluate_word_pairs(pairs, restrict_vocab=3)[2] == pytest.approx(25.0)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="restrict_vocab must be None or a positive"):
+            sg.evaluate_word_pairs(pairs, restrict_vocab=bad)
 
 
 def test_fit_transform_reads_a_one_shot_iterator_once_and_records_column_names():
