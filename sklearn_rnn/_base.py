@@ -30,9 +30,9 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
-from .utils import (check_sample_weight, check_sequences, draw_seed, python_scalars,
-                    refuse_bool_numbers, resolve_device, robust_mean, robust_std,
-                    torch_session, torch_threads, unit_mean_weights)
+from .utils import (autograd_on, check_sample_weight, check_sequences, draw_seed,
+                    python_scalars, refuse_bool_numbers, resolve_device, robust_mean,
+                    robust_std, torch_session, torch_threads, unit_mean_weights)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}
@@ -230,7 +230,7 @@ class BaseNetEstimator(BaseEstimator):
         seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
         try:
-            with torch.inference_mode(False):  # normal tensors, in a caller's inference mode
+            with autograd_on():  # ordinary tensors, also in a caller's inference mode
                 train, valid = self._training_data(X, y, reset=reset, seed=seed,
                                                    device=device,
                                                    early_stopping=early_stopping, **kwargs)

@@ -190,11 +190,11 @@ class CapturedTraining(StepGraphs):
         self.sizes = [min(size, n - start) for start in range(0, n, size)]
         self.order = torch.arange(n, device=device)
         self.counter = torch.zeros((), dtype=torch.long, device=device)
-        self.losses = torch.zeros(len(self.sizes), device=device)
-        self.norms = torch.zeros(len(self.sizes), device=device)
+        self.losses = torch.zeros(len(self.sizes), device=device, dtype=torch.float32)
+        self.norms = torch.zeros(len(self.sizes), device=device, dtype=torch.float32)
         # Where the criterion counts a batch's targets (tokens), the counts
         # weigh the losses in the epoch's mean, recorded in the step too.
-        self.counts = (torch.zeros(len(self.sizes), device=device)
+        self.counts = (torch.zeros(len(self.sizes), device=device, dtype=torch.float32)
                        if hasattr(net.criterion_, "count") else None)
         self.offsets = {s: torch.arange(s, device=device) for s in set(self.sizes)}
         self.params = [p for p in net.module_.parameters() if p.requires_grad]

@@ -235,7 +235,7 @@ class DelayConv1d(nn.Module):
         if kernel_size == len(self.delays):
             self.register_buffer("mask", None)
         else:
-            mask = torch.zeros(1, 1, kernel_size)
+            mask = torch.zeros(1, 1, kernel_size, dtype=torch.float32)
             mask[..., [(d - low) // self.dilation for d in self.delays]] = 1.0
             self.register_buffer("mask", mask)
             with torch.no_grad():

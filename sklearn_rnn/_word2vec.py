@@ -333,7 +333,7 @@ class SkipGramSteps(StepGraphs):
             self.targets = torch.zeros(size, 1 + negative, dtype=torch.long, device=device)
             # 1 where a target counts: the center word, and each noise word unequal to
             # it (word2vec skips a noise word equal to the center word).
-            self.valid = torch.ones(size, 1 + negative, device=device)
+            self.valid = torch.ones(size, 1 + negative, device=device, dtype=torch.float32)
         except RuntimeError as exc:  # torch.OutOfMemoryError is one too
             need = size * (8 + 12 * (1 + negative))
             raise ValueError(
@@ -341,14 +341,14 @@ class SkipGramSteps(StepGraphs):
                 f"{1 + negative} targets (negative={negative}), about {need / 2**30:,.1f} GiB "
                 f"on {device}, which could not be allocated ({str(exc).splitlines()[0]:.120}); "
                 "use a smaller batch_pairs (the default is 2048).") from None
-        self.alphas = torch.zeros(CHUNK_BATCHES, device=device)
+        self.alphas = torch.zeros(CHUNK_BATCHES, device=device, dtype=torch.float32)
         self.counter = torch.zeros((), dtype=torch.long, device=device)
         self.loss = torch.zeros((), dtype=torch.float64, device=device)
         self.predictions = torch.zeros((), dtype=torch.long, device=device)
         self.offsets = torch.arange(batch_pairs, device=device)
         # Per target column (the center word, then the noise words): the label and
         # the sign that turns log sigmoid(score) into each column's log-likelihood.
-        self.labels = torch.zeros(1 + negative, device=device)
+        self.labels = torch.zeros(1 + negative, device=device, dtype=torch.float32)
         self.labels[0] = 1
         self.signs = 2 * self.labels - 1
         self._steps = {}
@@ -416,7 +416,8 @@ def train_epoch_torch(ids, piece_of, steps, cum, keep, *, window, negative, alph
     n_pairs = n_kept = replayed = 0
     for block in range(0, len(ids), block_tokens):
         tok, piece = ids[block:block + block_tokens], piece_of[block:block + block_tokens]
-        kept = torch.nonzero(torch.rand(tok.shape, generator=generator, device=device)
+        kept = torch.nonzero(torch.rand(tok.shape, generator=generator, device=device,
+                                        dtype=torch.float32)
                              < keep[tok]).squeeze(1)
         n_kept += len(kept)
         center, context, position = skipgram_pairs(tok[kept].long(), piece[kept],
@@ -497,12 +498,6 @@ class TorchEngine(_Engine):
 
     def __init__(self, ids, piece_ptr, syn0, syn1, keep, cum, *, device, batch_pairs,
                  capture, **kwargs):
-        with torch_threads(kwargs["n_threads"]):  # float32 buffers, whatever the default
-            self._build(ids, piece_ptr, syn0, syn1, keep, cum, device=device,
-                        batch_pairs=batch_pairs, capture=capture, **kwargs)
-
-    def _build(self, ids, piece_ptr, syn0, syn1, keep, cum, *, device, batch_pairs, capture,
-               **kwargs):
         super().__init__(ids, piece_ptr, torch.from_numpy(syn0).to(device),
                          torch.from_numpy(syn1).to(device), keep, cum, **kwargs)
         self.steps = SkipGramSteps(self.syn0, self.syn1, negative=self.params["negative"],

@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from .utils import check_sequences, torch_threads
+from .utils import autograd_on, check_sequences, torch_threads
 
 
 def gradient_flow(estimator, X, y=None, *, max_samples=256):
@@ -53,8 +53,8 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     try:
         # Gradients also when called inside torch.no_grad() or inference_mode();
         # without cuDNN, whose RNN backward refuses a module in eval mode (on a GPU).
-        with torch_threads(estimator.n_threads), torch.inference_mode(False), \
-                torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        with torch_threads(estimator.n_threads), autograd_on(), \
+                torch.backends.cudnn.flags(enabled=False):
             data = estimator._dataset(batch, None if y is None else estimator._encode_target(
                 np.asarray(y)[:n], reset=False), device=net.device)
             x = data.x.clone().requires_grad_(True)

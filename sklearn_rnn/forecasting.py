@@ -250,7 +250,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def _continue_index(self, pos, steps):
         """Time stamps of ``steps`` rows without an index: the steps after the data seen."""
         kind, _, step, _ = self._origin(pos)
-        if kind in ("datetime", "timedelta") and step is None:
+        if kind in _FREQ_KINDS and step is None:
             raise ValueError(
                 "X has no time index, so its rows would be the steps after the fitted "
                 f"data, but the fitted {_KIND_NAMES[kind]} has no frequency to continue "
@@ -790,7 +790,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         module.eval()
         device = torch.device(self.net_.device)
         z, c = torch.from_numpy(z).to(device), torch.from_numpy(c).to(device)
-        q_out = torch.zeros((n_series, m + h, len(self.quantiles_)), device=device)
+        q_out = torch.zeros((n_series, m + h, len(self.quantiles_)), device=device,
+                            dtype=torch.float32)
         with torch_threads(self.n_threads), torch.no_grad():
             for start in range(0, m, stride):
                 out = module(torch.cat([z[:, start:start + L, None],
@@ -819,7 +820,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def _future_index(self, pos, steps):
         kind, last, step, _ = self._origin(pos)
-        if kind in ("datetime", "timedelta") and step is None:
+        if kind in _FREQ_KINDS and step is None:
             raise ValueError("The time index has no frequency that pandas can infer; "
                              f"give X a {type(pd.Index([last])).__name__} with a freq to "
                              "use forecast().")
@@ -842,12 +843,14 @@ def _default_index(index):
 
 
 def _time_index(index):
-    """``index`` as time stamps where it holds them as objects.
+    """``index`` as time stamps (or numbers) where it holds them as objects.
 
     ``datetime.date`` objects (``df["day"].dt.date``) become a DatetimeIndex, so
-    rows are placed in time as with datetime64; strings that read as dates (a
-    CSV read without ``parse_dates``) are refused rather than taken for labels,
-    whose rows could only be read as the steps after the fitted data.
+    rows are placed in time as with datetime64; timedelta objects a
+    TimedeltaIndex; integers or floats held as objects, and a CategoricalIndex
+    of any of these, a numeric index. Strings that read as dates (a CSV read
+    without ``parse_dates``) are refused rather than taken for labels, whose
+    rows could only be read as the steps after the fitted data.
     """
     if isinstance(index, pd.CategoricalIndex):  # the values, not the categories' codes
         index = pd.Index(np.asarray(index), name=index.name)
@@ -976,22 +979,20 @@ def _keep_freq(index, freq):
 #: The regular time grids of the index kinds that have one.
 _RANGES = {"datetime": pd.date_range, "period": pd.period_range,
            "timedelta": pd.timedelta_range}
+#: The kinds whose step is a frequency that may be unknown (not inferable).
+_FREQ_KINDS = ("datetime", "timedelta")
 
 
 def _index_info(index):
     """What forecast() needs to extend ``index`` and predict/update to place rows
     after it: (kind, last value, step/freq, whether that step is known to be
     regular, so that a skipped step can be told)."""
-    if isinstance(index, pd.DatetimeIndex):
+    if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):  # on a frequency
         freq = index.freq
         if freq is None and len(index) >= 3:
             freq = _infer_freq(index)
-        return "datetime", index[-1], freq, freq is not None
-    if isinstance(index, pd.TimedeltaIndex):  # elapsed time: like time stamps
-        freq = index.freq
-        if freq is None and len(index) >= 3:
-            freq = _infer_freq(index)
-        return "timedelta", index[-1], freq, freq is not None
+        kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
+        return kind, index[-1], freq, freq is not None
     if isinstance(index, pd.PeriodIndex):
         return "period", index[-1], index.freq, True
     if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):

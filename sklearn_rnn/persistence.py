@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .utils import resolve_device, torch_threads
+from .utils import module_build, resolve_device
 
 FORMAT = "sklearn_rnn.estimator"
 FORMAT_VERSION = 1
@@ -593,13 +593,11 @@ def _restore_net(estimator, net_doc, tensors, device):
     settings = dict(max_epochs=1, batch_size=net_doc["batch_size"], train_split=None,
                     callbacks=[],
                     iterator_train__generator=torch.Generator(), verbose=0)
-    # The new module's random initialisation (overwritten at once) must not
-    # advance the caller's torch RNG, and it is float32 whatever torch's default.
-    with torch.random.fork_rng(devices=[]), torch_threads(None):
-        net = estimator._make_engine(torch.device(device), settings)
     state = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
-    net.module_.load_state_dict(state)
-    net.module_.to(net.device)
+    with module_build():  # float32, ordinary tensors, the caller's RNG untouched
+        net = estimator._make_engine(torch.device(device), settings)
+        net.module_.load_state_dict(state)
+        net.module_.to(net.device)
     history = _decode(net_doc["history"], tensors)
     if not all(isinstance(epoch, dict) for epoch in history):
         raise _Malformed("the training history is not a list of epochs")

@@ -66,6 +66,37 @@ def test_fit_inside_inference_mode_and_no_grad_trains_as_outside(case):
     assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
 
 
+def test_a_model_loaded_inside_inference_mode_trains_on(tmp_path):
+    model = sklearn_rnn.GRURegressor(**FAST).fit(X, Y)
+    sklearn_rnn.save(model, tmp_path / "model.skrnn")
+    with torch.inference_mode():
+        loaded = sklearn_rnn.load(tmp_path / "model.skrnn")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    # Its parameters are ordinary tensors: training them in place works, as it
+    # does for the same file loaded outside.
+    reference = sklearn_rnn.load(tmp_path / "model.skrnn").partial_fit(X, Y)
+    np.testing.assert_array_equal(loaded.partial_fit(X, Y).predict(X), reference.predict(X))
+
+
+def test_predicting_leaves_a_float64_default_dtype_in_place(case):
+    # Only fits (one at a time) set float32 as the default; predictions build
+    # their tensors with explicit dtypes, so no other thread sees it change.
+    make, use, expected = case
+    model = make()
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    seen = []
+    real = torch.set_default_dtype
+    try:
+        torch.set_default_dtype = lambda dtype: seen.append(dtype) or real(dtype)
+        got = use(model)
+    finally:
+        torch.set_default_dtype = real
+        real(old)
+    assert seen == []
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_gradient_flow_inside_inference_mode():
     model = sklearn_rnn.GRURegressor(**FAST).fit(X, Y)
     expected = gradient_flow(model, X)

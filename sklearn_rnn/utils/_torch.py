@@ -112,7 +112,7 @@ def torch_session(seed, device, n_threads):
     # Training builds float32 modules and needs autograd, whatever the caller's
     # default dtype and grad mode (a fit inside torch.inference_mode() too).
     with _SESSION_LOCK, torch.random.fork_rng(devices=cuda_devices), \
-            torch_threads(n_threads), torch.inference_mode(False), torch.enable_grad():
+            torch_threads(n_threads), float32_default(), autograd_on():
         torch.random.default_generator.manual_seed(seed)
         for index in cuda_devices:
             with torch.cuda.device(index):
@@ -121,19 +121,52 @@ def torch_session(seed, device, n_threads):
 
 
 @contextmanager
-def torch_threads(n_threads):
-    """Use ``n_threads`` intra-op threads inside the block (None: leave as is).
+def module_build():
+    """Build a module outside a fit (loading a file): float32, with autograd,
+    and its random initialisation (overwritten at once) not drawn from the
+    caller's torch RNG. One at a time, as sessions (``_SESSION_LOCK``)."""
+    with _SESSION_LOCK, torch.random.fork_rng(devices=[]), float32_default(), autograd_on():
+        yield
 
-    Every piece of torch work runs in this block, which also makes float32
-    torch's default dtype for its duration: the networks are float32, and a
-    caller's ``torch.set_default_dtype(torch.float64)`` would otherwise build
-    float64 layers that the float32 inputs do not match. Both are restored.
+
+@contextmanager
+def float32_default():
+    """float32 as torch's default dtype inside the block (restored after).
+
+    The networks are float32; under a caller's
+    ``torch.set_default_dtype(torch.float64)`` their layers would be built in
+    float64, which the float32 inputs do not match. It is process-wide, so
+    only fits and module builds (under ``_SESSION_LOCK``) set it, and only when
+    the caller changed it; predictions create their tensors with explicit
+    dtypes instead.
     """
+    old = torch.get_default_dtype()
+    if old == torch.float32:
+        yield
+        return
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+@contextmanager
+def autograd_on():
+    """Gradients recorded and tensors ordinary, also inside a caller's
+    ``torch.no_grad()`` or ``torch.inference_mode()`` block."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+@contextmanager
+def torch_threads(n_threads):
+    """Use ``n_threads`` intra-op threads inside the block (None: leave as is)."""
     if n_threads is not None and (isinstance(n_threads, bool) or not isinstance(
             n_threads, Integral) or n_threads < 1):
         # predict reads it too, after any set_params.
         raise ValueError(f"n_threads must be None or a positive integer; got {n_threads!r}.")
-    old, old_dtype = torch.get_num_threads(), torch.get_default_dtype()
+    old = torch.get_num_threads()
     change = n_threads is not None and n_threads != old
     if change:
         try:
@@ -142,15 +175,11 @@ def torch_threads(n_threads):
             raise ValueError(f"n_threads={n_threads!r} is more threads than PyTorch can "
                              "set; expected a positive integer such as the number of "
                              "CPU cores.") from None
-    if old_dtype != torch.float32:
-        torch.set_default_dtype(torch.float32)
     try:
         yield
     finally:
         if change:
             torch.set_num_threads(old)
-        if old_dtype != torch.float32:
-            torch.set_default_dtype(old_dtype)
 
 
 def python_scalars(**values):
