@@ -167,16 +167,18 @@ print(f"\nLate rollout (steps 300+): mean z {states[:, LOOKBACK:][:, late, 2].me
 # What the numbers say
 # --------------------
 # The constant forecast is already 2 units off after one step; linear
-# extrapolation is better for a step or two and then diverges, because the
-# trajectory curves. The rollout's one-step error is about 20 times smaller than
-# extrapolation's, and it follows the true trajectory for more than a time unit
-# (roughly one Lyapunov time, over which any error grows by a factor of e). Then,
+# extrapolation is better for the first few steps and then diverges, because the
+# trajectory curves. The rollout's one-step error is about 12 times smaller than
+# extrapolation's (0.035 against 0.421 in the run this was written from), and it
+# stays within 5 units of the true trajectory for about 2.7 time units (2.5
+# Lyapunov times, over each of which any error grows by a factor of e). Then,
 # like any model of a chaotic system, including the exact equations started from a
 # slightly wrong state, it loses the phase and its error rises to the level of two
 # random points on the attractor, where the constant forecast sits from the start.
-# Its late states still have the attractor's shape, mean and spread, which is what
-# "learned the dynamics" can honestly
-# mean here.
+# Its late states keep the attractor's mean height (z 23.2 against 23.8) but swing
+# about twice as wide (x's standard deviation 16.4 against 7.9): the network
+# learned the short-term dynamics, not the attractor's long-run statistics, which
+# is what "learned the dynamics" can honestly mean here.
 
 # %%
 # Learned vs true trajectories
