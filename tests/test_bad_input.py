@@ -181,7 +181,15 @@ FIT_CASES = [
      r"X\[3\] has 3 features per time step but X\[0\] has 2"),
     ("ragged_sparse_items", [sparse.csr_matrix(np.ones((3, 2)))] * N, None,
      r"X\[0\] is a sparse matrix"),
-    ("ragged_3d_item", [np.zeros((3, 2, 2))] + _ragged(4, 5)[1:], None, r"dim 3, while dim <= 2"),
+    ("ragged_3d_item", [np.zeros((3, 2, 2))] + _ragged(4, 5)[1:], None,
+     r"X\[0\] has 3 dimensions; each sequence in a list must be 1-D"),
+    ("inf_in_ragged_list", [np.full(4, np.inf) if i == 2 else s
+                            for i, s in enumerate(_ragged(5, 3, 4))], None,
+     r"X\[2\] contains infinity"),
+    ("nan_in_ragged_float32_list", [np.array([1.0, np.nan], dtype=np.float32) if i == 1
+                                    else s.astype(np.float32)
+                                    for i, s in enumerate(_ragged(5, 3, 4))], None,
+     r"X\[1\] contains NaN"),
     ("string", _with("abc"), None, r"could not convert string to float: 'abc'"),
     ("emoji", _with("\N{GRINNING FACE}"), None, r"could not convert string to float"),
     ("non_utf8_bytes", _with(b"\xff\xfe"), None, r"could not convert string to float"),

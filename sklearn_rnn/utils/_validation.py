@@ -119,11 +119,17 @@ def _is_time_dtype(dtype):
 
 
 def _sequences_from_list(X):
-    seqs = []
+    seqs, unchecked = [], False
     for i, s in enumerate(X):
-        check_not_times(s, input_name=f"X[{i}]")
-        a = check_array(s, ensure_2d=False, dtype=FLOATS, input_name=f"X[{i}]",
-                        ensure_min_samples=0)
+        if type(s) is np.ndarray and s.dtype.kind in "fiub":
+            # Plain numeric arrays, the common case: converted here and checked for
+            # NaN/infinity all at once below (check_array per item cost 40 us, most
+            # of predicting 20,000 ragged sequences).
+            a, unchecked = (s if s.dtype in FLOATS else s.astype(np.float64)), True
+        else:
+            check_not_times(s, input_name=f"X[{i}]")
+            a = check_array(s, ensure_2d=False, dtype=FLOATS, input_name=f"X[{i}]",
+                            ensure_min_samples=0)
         if a.ndim == 1:
             a = a[:, None]
         elif a.ndim != 2:
@@ -143,7 +149,22 @@ def _sequences_from_list(X):
                  dtype=np.result_type(*[a.dtype for a in seqs]))
     for row, a in zip(x, seqs):
         row[:len(a)] = a
+    if unchecked:
+        _check_finite_rows(x, seqs)
     return SequenceBatch(x, None if (lengths == lengths[0]).all() else lengths)
+
+
+def _check_finite_rows(x, seqs):
+    """Raise check_array's error for the first sequence with NaN or infinity (the
+    zero padding of ``x`` is finite)."""
+    finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+    if finite.all():
+        return
+    i = int(np.argmin(finite))
+    if np.isnan(seqs[i]).any():
+        raise ValueError(f"Input X[{i}] contains NaN.")
+    raise ValueError(f"Input X[{i}] contains infinity or a value too large for "
+                     f"{seqs[i].dtype!r}.")
 
 
 def check_sequences(estimator, X, *, reset):
