@@ -545,6 +545,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
     def _training_data(self, X, y, *, reset, seed, device, early_stopping, classes=None,
                        sample_weight=None):
         batch = check_sequences(self, X, reset=reset)
+        self._check_lengths(batch)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
@@ -564,6 +565,9 @@ class BaseSequenceEstimator(BaseNetEstimator):
         train, valid = self._split(batch, y_enc, weight, seed, early_stopping)
         return (self._dataset(*train, device=device),
                 None if valid is None else self._dataset(*valid, device=device))
+
+    def _check_lengths(self, batch):
+        """Refuse training sequences the network cannot read (a hook; all fine here)."""
 
     def _split(self, batch, y_enc, weight, seed, early_stopping):
         """``(train, valid)`` as ``(SequenceBatch, y, weight)`` triples, the weights

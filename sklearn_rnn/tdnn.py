@@ -9,7 +9,10 @@ grid search can compare a TDNN with an RNN on the same task.
 
 import inspect
 import re
+import warnings
 from numbers import Integral
+
+import numpy as np
 
 from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import DEFAULT_CONTEXT, TDNNNet
@@ -61,6 +64,25 @@ def _last_step_reach(layers):
     return reach
 
 
+def _reads_input(layers, length, pooling):
+    """Whether the pooled top-layer output of a sequence of ``length`` steps reads
+    any input step, through paths that stay inside the sequence at every layer
+    (outside it every layer is zeros)."""
+    alive = np.zeros(length, dtype=bool)  # the steps of the layer above that count
+    alive[-1:] = True
+    if pooling != "last":
+        alive[:] = True
+    for delays in reversed(layers):
+        below = np.zeros(length, dtype=bool)
+        for d in delays:  # output step t reads step t + d
+            if 0 <= d < length:
+                below[d:] |= alive[:length - d]
+            elif -length < d < 0:
+                below[:length + d] |= alive[-d:]
+        alive = below
+    return bool(alive.any())
+
+
 #: Parameters of the recurrent estimators that have no meaning for a TDNN: the
 #: number of layers is ``len(context)``, and there is no recurrence to run
 #: backwards, truncate or gate.
@@ -98,6 +120,29 @@ class _TDNNParameters(BaseSequenceEstimator):
                 "Use delays that look back (<= 0) in the upper layers, or pooling='max' "
                 "or 'mean'.")
 
+    def _check_lengths(self, batch):
+        """Refuse a context that reads no step of the training sequences (every path
+        from the pooled output leaves them): the model would learn a constant."""
+        layers = _check_context(self.context, type(self).__name__)
+        lengths = (np.full(1, batch.x.shape[1]) if batch.lengths is None
+                   else batch.lengths)
+        longest, shortest = int(lengths.max()), int(lengths.min())
+        if not _reads_input(layers, longest, self.pooling):
+            raise ValueError(
+                f"context={self.context!r} with pooling={self.pooling!r} reads no step of "
+                f"sequences of {longest} steps (the longest here): every path from the "
+                "pooled output through the delays leaves the sequence, where each layer "
+                "is zeros, so the model would predict a constant. Use delays that fit "
+                "inside the sequences.")
+        if not _reads_input(layers, shortest, self.pooling):
+            unread = [n for n in np.unique(lengths)
+                      if not _reads_input(layers, int(n), self.pooling)]
+            warnings.warn(
+                f"context={self.context!r} with pooling={self.pooling!r} reads no step "
+                f"of {int(np.isin(lengths, unread).sum())} of the {len(lengths)} training "
+                f"sequences (those of {min(unread)}-{max(unread)} steps): they get a "
+                "constant prediction.", UserWarning, stacklevel=5)
+
     def _structure(self):
         # Delays in any order build the same layers.
         return {**super()._structure(),
@@ -131,9 +176,12 @@ _TDNN_PARAMETERS = """
         the output at the last valid step, or the mean/max over valid steps.
         A "last" output sees only the final steps it reaches through the
         delays without passing the end of the sequence (zeros there): at
-        most the sum over layers of the largest look-back, and look-ahead
-        delays add nothing. A context that reaches no input step that way
-        is an error.
+        most the sum over layers of the largest look-back; a look-ahead
+        delay in a lower layer counts only where the layers above look back
+        at least as far. A context that reaches no input step that way is
+        an error, and so is one (with any pooling) whose every path leaves
+        the longest training sequence; sequences too short to be read get
+        a warning.
 """
 
 

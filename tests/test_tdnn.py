@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -91,7 +92,11 @@ def test_classifier_separates_two_kinds(pooling):
 def test_ragged_batch_matches_one_by_one(pooling, context):
     X = ragged()
     y = np.array([s.sum() for s in X])
-    model = TDNNRegressor(pooling=pooling, context=context, **FAST).fit(X, y)
+    # The uneven context reads nothing of the shortest sequences (1-3 steps),
+    # which the fit says; they must still predict the same alone as in a batch.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "context=.* reads no step", UserWarning)
+        model = TDNNRegressor(pooling=pooling, context=context, **FAST).fit(X, y)
     together = model.predict(X)
     alone = np.concatenate([model.predict([s]) for s in X])
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
@@ -187,6 +192,38 @@ def test_last_pooling_with_a_context_that_reads_only_past_the_end_is_refused(con
     X = np.random.default_rng(0).normal(size=(20, 8))
     with pytest.raises(ValueError, match=r"pooling='last'.*past the end of the sequence"):
         TDNNRegressor(context=context, pooling="last", max_epochs=1).fit(X, X[:, -1])
+
+
+@pytest.mark.parametrize("context, pooling", [(((-8,),), "last"), (((-4, 0), (7,)), "max"),
+                                              (((8, 9),), "mean")])
+def test_a_context_whose_paths_all_leave_the_sequences_is_refused(context, pooling):
+    # Six-step sequences: every path runs before the start or past the end, where
+    # each layer is zeros; the model used to fit a constant without a word.
+    X = np.random.default_rng(0).normal(size=(20, 6))
+    with pytest.raises(ValueError, match=rf"pooling='{pooling}' reads no step of sequences "
+                                         r"of 6 steps \(the longest here\)"):
+        TDNNRegressor(context=context, pooling=pooling, max_epochs=1).fit(X, X.sum(axis=1))
+
+
+def test_sequences_too_short_for_the_context_are_named_in_a_warning():
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=n) for n in [3] * 5 + [12] * 15]
+    with pytest.warns(UserWarning, match=r"reads no step of 5 of the 20 training sequences "
+                                         r"\(those of 3-3 steps\)"):
+        TDNNRegressor(context=((-5,),), pooling="last", max_epochs=1).fit(seqs, np.ones(20))
+
+
+@pytest.mark.parametrize("context", [((-2, 0, 2),), ((-5,), (5,)), ((6,), (-7,)), ((3, 4),)])
+@pytest.mark.parametrize("pooling", ["last", "max"])
+def test_what_reads_input_agrees_with_a_perturbed_input(context, pooling):
+    from sklearn_rnn.tdnn import _check_context, _reads_input
+
+    module = TDNNNet(1, 1, context=_check_context(context, "test"), hidden_size=4,
+                     pooling=pooling).eval()
+    x = torch.randn(3, 6, 1)
+    with torch.no_grad():
+        moved = not torch.equal(module(x), module(x + torch.randn_like(x)))
+    assert _reads_input(_check_context(context, "test"), 6, pooling) == moved
 
 
 def test_last_pooling_reads_what_its_delays_reach():
