@@ -67,6 +67,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sklearn_rnn  # noqa: E402
 from sklearn_rnn import LSTMForecaster  # noqa: E402
+from sklearn_rnn._modules import ForecastNet  # noqa: E402
 from sklearn_rnn.metrics import mean_absolute_scaled_error, naive_forecast  # noqa: E402
 
 VARIANTS = {
@@ -85,6 +86,10 @@ VARIANTS = {
     # The regressors' defaults after the UCR/UEA study (commit b4ff2ac).
     "regressor-defaults": {"lr": 3e-3, "clip_grad_norm": 1.0, "patience": 20,
                            "max_epochs": 200, "batch_size": "auto"},
+    # The output head's init scaled (a module setting, not an estimator parameter).
+    "head*0": {"_head_scale": 0.0},
+    "head*0.1": {"_head_scale": 0.1},
+    "head*0.3": {"_head_scale": 0.3},
 }
 DEFAULT_VARIANTS = "default,level=False,lr=1e-2,direct,epochs300/pat20"
 
@@ -133,15 +138,20 @@ def lstm_forecast(y_train, cov_train, cov_test, h, lookback, params, seed):
     if params.get("strategy") == "direct":
         params["horizon"] = h
     params.setdefault("lookback", lookback)
+    head_scale = params.pop("_head_scale", 1.0)
     est = LSTMForecaster(random_state=seed, **params)
     start = time.perf_counter()
-    if cov_train is None:
-        est.fit(y_train)
-        pred = est.forecast(h)
-    else:
-        est.target = "y"
-        est.fit(pd.concat([y_train, cov_train], axis=1))
-        pred = est.predict(cov_test)
+    ForecastNet.head_scale = head_scale
+    try:
+        if cov_train is None:
+            est.fit(y_train)
+            pred = est.forecast(h)
+        else:
+            est.target = "y"
+            est.fit(pd.concat([y_train, cov_train], axis=1))
+            pred = est.predict(cov_test)
+    finally:
+        ForecastNet.head_scale = 1.0
     return np.asarray(pred, dtype=float), est.n_iter_, time.perf_counter() - start
 
 

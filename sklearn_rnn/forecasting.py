@@ -1037,9 +1037,10 @@ _DOC = """{summary}
     level : bool, default=True
         Express each window relative to its level (its last value; with
         ``loss="poisson"`` its mean, multiplicatively), so the network learns
-        changes and an untrained network forecasts close to "no change" (its
-        output head is not zeroed, so a small change). This handles
-        trends and series of different levels.
+        changes and an untrained network forecasts "no change" plus its
+        output layer's random change, about one naive error (zeroing that
+        layer trained worse: benchmarks/RESULTS.md). This handles trends
+        and series of different levels.
     loss : {{"squared_error", "absolute_error", "poisson", "quantile"}}, default="squared_error"
         "poisson" suits counts (log link, non-negative target);
         "quantile" trains one output per entry of ``quantiles`` with the

@@ -127,6 +127,21 @@ def test_ragged_sequences_in_an_object_array_or_series():
     np.testing.assert_array_equal(model.predict(as_objects[:, None]), expected)
 
 
+def test_a_nested_frame_of_channels_reads_as_the_3d_array():
+    # sktime's "nested_univ" frames: one Series per (sample, channel) cell.
+    X = ragged(n=30)  # (n_timesteps, 2) arrays of different lengths
+    y = np.array([x[:, 0].sum() for x in X])
+    nested = pd.DataFrame({f"dim_{c}": [pd.Series(x[:, c]) for x in X] for c in range(2)})
+    model = GRURegressor(**FAST).fit(X, y)
+    np.testing.assert_array_equal(model.predict(nested), model.predict(X))
+    from_nested = GRURegressor(**FAST).fit(nested, y)
+    assert from_nested.n_features_in_ == 2
+    np.testing.assert_array_equal(from_nested.predict(X), model.predict(X))
+    nested.iloc[3, 1] = nested.iloc[3, 1][:-1]
+    with pytest.raises(ValueError, match=r"Row 3 of X holds channels of lengths \[\d+, \d+\]"):
+        GRURegressor(**FAST).fit(nested, y)
+
+
 def test_sequences_in_a_column_stay_sequences_when_a_fold_shares_one_length():
     # Ragged data sorted by length: each fold of KFold(2) holds one length, which a
     # list of them would make a table of 10 or 12 columns (the other fold's

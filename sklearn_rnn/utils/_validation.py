@@ -65,16 +65,39 @@ def _is_sequence_list(X):
 
 
 def _sequence_column(X):
-    """The items of ``X`` when it holds sequences in one column, else None: a 1-D
-    object array or Series of arrays, or a one-column DataFrame or ``(n, 1)``
-    object array of them (what a ColumnTransformer hands on)."""
-    if getattr(X, "ndim", None) == 2 and X.shape[1] == 1 and len(X) and (
-            X.dtypes.iloc[0] if hasattr(X, "dtypes") else X.dtype) == object:
-        X = X.iloc[:, 0] if hasattr(X, "iloc") else X[:, 0]
+    """The sequences of ``X`` when it holds them in cells, else None: a 1-D object
+    array or Series of arrays; a one-column DataFrame or ``(n, 1)`` object array
+    of them (what a ColumnTransformer hands on); or a DataFrame or object array
+    with one sequence per channel in each row (sktime's "nested" frames), each
+    row stacked into a ``(n_timesteps, n_channels)`` sequence."""
+    if getattr(X, "ndim", None) == 2 and X.shape[1] >= 1 and len(X) and all(
+            t == object for t in (X.dtypes if hasattr(X, "dtypes") else [X.dtype])):
+        cells = X.to_numpy() if hasattr(X, "to_numpy") else X
+        if not all(map(_is_sequence, cells[0])):
+            return None
+        if cells.shape[1] == 1:
+            return list(cells[:, 0])
+        return [_stack_channels(i, row) for i, row in enumerate(cells)]
     if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
             and any(map(_is_sequence, X))):
         return list(X)
     return None
+
+
+def _stack_channels(i, row):
+    """Row ``i`` of a nested frame (one 1-D sequence per channel) as one
+    ``(n_timesteps, n_channels)`` array."""
+    if not all(map(_is_sequence, row)):
+        j = next(j for j, c in enumerate(row) if not _is_sequence(c))
+        raise ValueError(f"X[{i}, {j}] is {row[j]!r:.60}, not a sequence, while other cells "
+                         "hold sequences; each cell of a nested frame must be a 1-D "
+                         "sequence (one channel of one sample).")
+    channels = [np.asarray(c) for c in row]
+    lengths = [len(c) for c in channels]
+    if len(set(lengths)) > 1 or any(c.ndim != 1 for c in channels):
+        raise ValueError(f"Row {i} of X holds channels of lengths {lengths} (or not 1-D); "
+                         "the channels of one sample must be 1-D sequences of one length.")
+    return np.stack(channels, axis=1)
 
 
 # Kept as given when float32 or float64, otherwise converted to float64.
