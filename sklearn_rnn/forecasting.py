@@ -178,13 +178,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def _origin(self, pos):
         """(kind, last value, step/freq, step known) of series ``pos``'s data seen.
 
-        Files saved before the fourth entry existed hold three: a frequency or
-        a PeriodIndex counts as known there, an integer step (not checked for
-        regularity then) does not.
+        Files saved before the fourth entry existed hold three: a frequency, a
+        PeriodIndex or a number step counts as known there (those versions
+        extended a numeric index by its last step, unchecked).
         """
         info = tuple(self._index_info[pos])
         if len(info) == 3:
-            info += (info[0] == "period" or (info[0] == "datetime" and info[2] is not None),)
+            info += (info[0] in ("period", "number")
+                     or (info[0] == "datetime" and info[2] is not None),)
         return info
 
     def _step_offsets(self, pos, index, key, action):
@@ -227,6 +228,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             on_grid = np.isclose(ahead, whole, rtol=0, atol=1e-9)
             offsets = whole.astype(np.int64) - 1
         else:
+            if kind == "datetime" and index.tz is not None and last.tz is not None:
+                index = index.tz_convert(last.tz)  # the same instants, in the fitted zone
             try:
                 grid = _RANGES[kind](start=last, end=index[-1], freq=step)
                 offsets = grid.get_indexer(index) - 1
@@ -395,6 +398,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         target_values, index, series_col = None, None, None
         if reset:
             self._y_name = None
+        if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+            y = y.iloc[:, 0]  # a one-column frame is its Series: name, index, container
+        if isinstance(X, pd.Index):
+            raise TypeError(f"X is a pandas {type(X).__name__}; {name} reads rows, not an "
+                            "index alone. Pass pd.DataFrame(index=...) (rows to forecast "
+                            "at those time stamps) or a Series indexed by it.")
         if isinstance(X, pd.DataFrame):
             if self.target is not None and y is not None:
                 raise ValueError(f"target={self.target!r} names a column of X; y must then "
@@ -481,6 +490,13 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 target_values = column_or_1d(y, warn=True)
             if reset and isinstance(y, pd.Series):
                 self._y_name = y.name
+            if isinstance(y, pd.Series) and index is not None and not y.index.equals(index):
+                if not _default_index(index):
+                    raise ValueError(
+                        "X and y are indexed differently; their rows would be paired by "
+                        "position, not by time. Give y the index of X (or align them with "
+                        "y.reindex(X.index)).")
+                index = y.index  # X's default index counts rows: y's is the time index
         if need_target:
             target_values = self._check_target(target_values, need_target)
         index = None if index is None else _time_index(index)
@@ -494,11 +510,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         indexed = index is not None
         if reset:
             # Covariates in a DataFrame with pandas' default index and the target
-            # as an array: a transformer's pandas output of arrays (a Pipeline under
-            # set_output(transform="pandas")). Its index counts rows, not time, so
-            # later rows are read as an array's: the steps after the data seen.
+            # as an array or a Series of its own index: a transformer's pandas
+            # output of arrays (a Pipeline under set_output(transform="pandas")).
+            # Its index counts rows, not time, so later rows are read as an
+            # array's: the steps after the data seen.
             self._counts_rows = (isinstance(X, pd.DataFrame) and y is not None
-                                 and not isinstance(y, pd.Series) and _default_index(index))
+                                 and _default_index(X.index)
+                                 and not (isinstance(y, pd.Series)
+                                          and y.index.equals(X.index)))
             # Forecasts come back in the target's container: arrays for a target
             # given as an array y (as TransformedTargetRegressor passes it).
             self._array_target = y is not None and not isinstance(y, pd.Series)
@@ -698,7 +717,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return np.array([lookup[key] for key in keys], dtype=np.int64)
 
     def _scale(self, target, pos):
-        return (target - self.target_center_[pos]) / self.target_scale_[pos]
+        scaled = (target - self.target_center_[pos]) / self.target_scale_[pos]
+        if not (np.abs(scaled) < np.finfo(np.float32).max).all():
+            raise ValueError("Target values are too large for the network's float32 "
+                             "arithmetic once scaled (with the statistics of the first "
+                             "fit); rescale them, or fit again.")
+        return scaled
 
     def _unscale(self, z, pos):
         return np.asarray(z, dtype=np.float64) * self.target_scale_[pos] + self.target_center_[pos]

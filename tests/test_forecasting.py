@@ -357,6 +357,49 @@ def test_forecasts_come_back_in_the_targets_container():
     assert np.isfinite(logged.score(X[50:], y[50:]))
 
 
+def test_x_and_y_indexed_differently_are_refused_not_paired_by_position():
+    df = monthly(n=40)
+    X, y = df[["x"]], df["y"]
+    with pytest.raises(ValueError, match="X and y are indexed differently"):
+        LSTMForecaster(lookback=4, **TINY).fit(X[:30], y[:30].sample(frac=1, random_state=0))
+    fc = LSTMForecaster(lookback=4, **TINY).fit(X[:30], y[:30])
+    with pytest.raises(ValueError, match="X and y are indexed differently"):
+        fc.score(X[30:36], y[30:36].iloc[::-1])
+    # A one-column frame y is its Series (index, name, container).
+    as_frame = LSTMForecaster(lookback=4, **TINY).fit(X[:30], df[["y"]][:30])
+    pd.testing.assert_series_equal(as_frame.predict(X[30:33]), fc.predict(X[30:33]))
+
+
+def test_rows_in_another_time_zone_are_the_same_instants():
+    utc = monthly(n=40)[["y"]].tz_localize("UTC")
+    fc = LSTMForecaster(target="y", lookback=4, **TINY).fit(utc[:30])
+    eastern = utc[30:33].tz_convert("US/Eastern")
+    np.testing.assert_array_equal(fc.predict(eastern), fc.forecast(3).to_numpy())
+
+
+def test_an_index_alone_and_targets_beyond_float32_are_refused():
+    df = monthly(n=40)[["y"]]
+    fc = LSTMForecaster(target="y", lookback=4, **TINY).fit(df[:30])
+    with pytest.raises(TypeError, match="X is a pandas DatetimeIndex"):
+        fc.predict(df.index[30:33])  # was read as three rows after the data
+    before = fc.forecast(2)
+    with pytest.raises(ValueError, match="Target values are too large"):
+        fc.update(pd.DataFrame({"y": [1e39]}, index=df.index[30:31]))
+    pd.testing.assert_series_equal(fc.forecast(2), before)
+
+
+def test_files_from_before_the_step_check_forecast_numbers_as_they_did():
+    # Saved before _index_info had its fourth entry: a number index extended by
+    # its last step (forecast() had started to refuse it).
+    years = pd.Series(np.sin(np.arange(30) / 3), index=np.arange(1990, 2020))
+    fc = LSTMForecaster(lookback=4, **TINY).fit(years)
+    expected = fc.forecast(3)
+    fc._index_info = [tuple(info[:3]) for info in fc._index_info]
+    pd.testing.assert_series_equal(fc.forecast(3), expected)
+    np.testing.assert_array_equal(fc.predict(pd.Series(0.0, index=[2022])),
+                                  expected.to_numpy()[2:])
+
+
 def test_mase_scorer_weighs_rows_as_score_does():
     df = monthly(n=80)
     fc = LSTMForecaster(target="y", lookback=4, **FAST).fit(df.iloc[:60])
