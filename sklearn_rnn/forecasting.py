@@ -472,8 +472,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                     "array or Series (with y=None), covariates as a 2-D array with y, or "
                     "a DataFrame naming the target column with target=...")
             check_not_times(X)
-            covariates = check_array(X, dtype=np.float64, ensure_min_features=0,
-                                     ensure_all_finite=False, estimator=self)
+            covariates = _numeric_array(X, self)
             if reset:
                 self.covariates_ = list(range(covariates.shape[1]))
             elif covariates.shape[1] != len(self.covariates_):
@@ -936,6 +935,18 @@ def _numeric_columns(X, columns):
     return X[columns].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _numeric_array(X, estimator):
+    """Covariates given as an array (or list of rows) as float64, refused as the
+    DataFrame path refuses them: text (numeric strings too) with a TypeError."""
+    values = X if hasattr(X, "dtype") else np.asarray(X, dtype=object)  # 2-D: _ndim
+    if values.dtype.kind in "USO" and values.size and (values.dtype.kind in "US" or any(
+            isinstance(v, (str, bytes)) for v in values.ravel())):
+        raise TypeError("Covariates must be numeric (or boolean); X holds text. Encode it "
+                        "as numbers first.")
+    return check_array(X, dtype=np.float64, ensure_min_features=0, ensure_all_finite=False,
+                       estimator=estimator)
+
+
 def _channels(z, c):
     """Rows ``[z_j, c_{j+1}]``: each step carries the covariates of the step after
     it, so a window ending at ``t - 1`` sees the covariates of the forecast step
@@ -948,7 +959,13 @@ def _channels(z, c):
 
 def _ndim(X):
     ndim = getattr(X, "ndim", None)
-    return ndim if ndim is not None else np.asarray(X).ndim
+    if ndim is not None:
+        return ndim
+    try:
+        return np.asarray(X).ndim
+    except ValueError:  # numpy 2: rows of different lengths
+        raise ValueError("X has rows of different lengths; covariates must be a 2-D "
+                         "array (n_steps, n_covariates).") from None
 
 
 def _check_time_order(index, key):

@@ -502,7 +502,7 @@ FORECAST_FIT_CASES = [
     ("string_covariate_column", {"target": "y"}, FRAME.assign(c="x"), None,
      r"Covariate columns must be numeric"),
     ("object_covariate_array", {}, np.array([["x"]] * 40, dtype=object), SERIES,
-     r"could not convert string to float"),
+     r"Covariates must be numeric \(or boolean\); X holds text"),
     ("y_length", {}, FRAME[["c"]].to_numpy(), SERIES[:-1], r"X has 40 rows but y has 39"),
     ("missing_target_column", {"target": "nope"}, FRAME, None,
      r"target='nope' is not a column of X"),
@@ -639,6 +639,13 @@ FORECAST_PREDICT_CASES = [
      r"start at .*0\)?, but the fitted data ends at 39"),
     ("unseen_series", "panel", pd.DataFrame({"id": ["zzz"], "y": [0.0]}, index=[99]),
      r"Series \['zzz'\] were not seen in fit"),
+    # The array path refuses what the frame path refuses (numpy's messages before).
+    ("string_array", "covariates", np.array([["x"], ["y"], ["z"]]),
+     r"Covariates must be numeric \(or boolean\); X holds text"),
+    ("numeric_string_array", "covariates", np.array([["1"], ["2"], ["3"]]),
+     r"Covariates must be numeric \(or boolean\); X holds text"),
+    ("ragged_rows", "covariates", [[1.0], [1.0, 2.0], [3.0]], r"X has rows of different lengths"),
+    ("an_index_alone", "univariate", pd.RangeIndex(40, 43), r"X is a pandas RangeIndex"),
 ]
 
 
