@@ -1,5 +1,6 @@
 """Forecasting time series, one or many, with recurrent networks."""
 
+import warnings
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -431,6 +432,16 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             covariate_cols = [c for c in columns if c not in (self.target, self.series_id)]
             if reset:
                 self.covariates_ = covariate_cols
+                self._positional_covariates = False
+            elif (getattr(self, "_positional_covariates", False) and self.target is None
+                    and self.series_id is None and len(covariate_cols) == len(self.covariates_)
+                    and covariate_cols != self.covariates_):
+                # Fitted on an array: a frame of as many columns is read by position,
+                # with scikit-learn's warning.
+                warnings.warn(f"X has feature names, but {name} was fitted without feature "
+                              "names", UserWarning, stacklevel=3)
+                return self._parse(X.set_axis(self.covariates_, axis=1), y, reset=reset,
+                                   need_target=need_target)
             elif covariate_cols != self.covariates_:
                 raise ValueError(f"X has covariate columns {covariate_cols}, but {name} was "
                                  f"fitted with {self.covariates_}.")
@@ -475,6 +486,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             covariates = _numeric_array(X, self)
             if reset:
                 self.covariates_ = list(range(covariates.shape[1]))
+                self._positional_covariates = True
             elif covariates.shape[1] != len(self.covariates_):
                 raise ValueError(f"X has {covariates.shape[1]} features, but {name} is "
                                  f"expecting {len(self.covariates_)} features as input "

@@ -370,6 +370,19 @@ def test_x_and_y_indexed_differently_are_refused_not_paired_by_position():
     pd.testing.assert_series_equal(as_frame.predict(X[30:33]), fc.predict(X[30:33]))
 
 
+def test_a_model_fitted_on_arrays_reads_a_frame_by_position_with_a_warning():
+    # As scikit-learn estimators do (it was an error naming columns [0, 1]).
+    df = monthly(n=40)
+    X = df[["x"]].assign(z=np.arange(40.0)).set_axis(range(40))
+    fc = LSTMForecaster(lookback=4, **TINY).fit(X[:30].to_numpy(), df["y"].to_numpy()[:30])
+    with pytest.warns(UserWarning, match="X has feature names, but LSTMForecaster was "
+                                         "fitted without feature names"):
+        got = fc.predict(X[30:33])
+    np.testing.assert_array_equal(got, fc.predict(X[30:33].to_numpy()))
+    with pytest.raises(ValueError, match=r"X has covariate columns \['x', 'z', 'w'\]"):
+        fc.predict(X[30:33].assign(w=1.0))
+
+
 def test_rows_in_another_time_zone_are_the_same_instants():
     utc = monthly(n=40)[["y"]].tz_localize("UTC")
     fc = LSTMForecaster(target="y", lookback=4, **TINY).fit(utc[:30])
