@@ -163,6 +163,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         L = self.lookback
         for pos, z, c, index in zip(positions, targets, covariates, indexes):
             info = self._index_info[pos]
+            index = _in_zone_of(index, None if info is None else self._origin(pos)[1])
             self.tail_target_[pos] = np.concatenate([self.tail_target_[pos], z])[-L:]
             self.tail_covariates_[pos] = np.concatenate([self.tail_covariates_[pos], c])[-L:]
             new = _index_info(index)
@@ -229,8 +230,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             on_grid = np.isclose(ahead, whole, rtol=0, atol=1e-9)
             offsets = whole.astype(np.int64) - 1
         else:
-            if kind == "datetime" and index.tz is not None and last.tz is not None:
-                index = index.tz_convert(last.tz)  # the same instants, in the fitted zone
+            index = _in_zone_of(index, last)
             try:
                 grid = _RANGES[kind](start=last, end=index[-1], freq=step)
                 offsets = grid.get_indexer(index) - 1
@@ -402,9 +402,10 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
             y = y.iloc[:, 0]  # a one-column frame is its Series: name, index, container
         if isinstance(X, pd.Index):
+            what = ("a Series of the target indexed by it" if need_target else
+                    "pd.DataFrame(index=...) (rows to forecast at those time stamps)")
             raise TypeError(f"X is a pandas {type(X).__name__}; {name} reads rows, not an "
-                            "index alone. Pass pd.DataFrame(index=...) (rows to forecast "
-                            "at those time stamps) or a Series indexed by it.")
+                            f"index alone. Pass {what}.")
         if isinstance(X, pd.DataFrame):
             if self.target is not None and y is not None:
                 raise ValueError(f"target={self.target!r} names a column of X; y must then "
@@ -501,7 +502,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 target_values = column_or_1d(y, warn=True)
             if reset and isinstance(y, pd.Series):
                 self._y_name = y.name
-            if isinstance(y, pd.Series) and index is not None and not y.index.equals(index):
+            if (isinstance(y, pd.Series) and index is not None
+                    and not _in_zone_of(y.index, index[0] if len(index) else None).equals(index)):
                 if not _default_index(index):
                     raise ValueError(
                         "X and y are indexed differently; their rows would be paired by "
@@ -947,11 +949,20 @@ def _numeric_columns(X, columns):
     return X[columns].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _in_zone_of(index, stamp):
+    """``index`` in the time zone of ``stamp`` when both are tz-aware (the same
+    instants), else as it is."""
+    if (isinstance(index, pd.DatetimeIndex) and index.tz is not None
+            and getattr(stamp, "tzinfo", None) is not None):
+        return index.tz_convert(stamp.tzinfo)
+    return index
+
+
 def _numeric_array(X, estimator):
     """Covariates given as an array (or list of rows) as float64, refused as the
     DataFrame path refuses them: text (numeric strings too) with a TypeError."""
-    values = X if hasattr(X, "dtype") else np.asarray(X, dtype=object)  # 2-D: _ndim
-    if values.dtype.kind in "USO" and values.size and (values.dtype.kind in "US" or any(
+    values = X if hasattr(X, "dtype") else np.asarray(X)  # 2-D: _ndim
+    if values.dtype.kind in "US" or (values.dtype == object and any(
             isinstance(v, (str, bytes)) for v in values.ravel())):
         raise TypeError("Covariates must be numeric (or boolean); X holds text. Encode it "
                         "as numbers first.")

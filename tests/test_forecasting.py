@@ -388,6 +388,14 @@ def test_rows_in_another_time_zone_are_the_same_instants():
     fc = LSTMForecaster(target="y", lookback=4, **TINY).fit(utc[:30])
     eastern = utc[30:33].tz_convert("US/Eastern")
     np.testing.assert_array_equal(fc.predict(eastern), fc.forecast(3).to_numpy())
+    # An update in another zone keeps the fitted grid (month starts in UTC).
+    expected = clone(fc).fit(utc[:31]).forecast(2).index
+    fc.update(utc[30:31].tz_convert("US/Eastern"))
+    assert fc.forecast(2).index.equals(expected)
+    fc.predict(utc[31:33])  # on the grid
+    # X and y holding the same instants in two zones are the same rows.
+    X, y = monthly(n=40)[["x"]].tz_localize("UTC"), monthly(n=40)["y"].tz_localize("UTC")
+    LSTMForecaster(lookback=4, **TINY).fit(X, y.tz_convert("US/Eastern"))
 
 
 def test_an_index_alone_and_targets_beyond_float32_are_refused():

@@ -133,10 +133,17 @@ def test_a_nested_frame_of_channels_reads_as_the_3d_array():
     y = np.array([x[:, 0].sum() for x in X])
     nested = pd.DataFrame({f"dim_{c}": [pd.Series(x[:, c]) for x in X] for c in range(2)})
     model = GRURegressor(**FAST).fit(X, y)
-    np.testing.assert_array_equal(model.predict(nested), model.predict(X))
+    with pytest.warns(UserWarning, match="fitted without feature names"):  # as sklearn's
+        np.testing.assert_array_equal(model.predict(nested), model.predict(X))
     from_nested = GRURegressor(**FAST).fit(nested, y)
     assert from_nested.n_features_in_ == 2
+    assert list(from_nested.feature_names_in_) == ["dim_0", "dim_1"]
     np.testing.assert_array_equal(from_nested.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="feature names should match"):
+        from_nested.predict(nested[["dim_1", "dim_0"]])  # swapped channels
+    holes = pd.DataFrame({"s": [np.nan] + [x[:, 0] for x in X[1:]]})
+    with pytest.raises(ValueError, match=r"X\[0\] is nan, not a sequence"):
+        GRURegressor(**FAST).fit(holes, y)
     nested.iloc[3, 1] = nested.iloc[3, 1][:-1]
     with pytest.raises(ValueError, match=r"Row 3 of X holds channels of lengths \[\d+, \d+\]"):
         GRURegressor(**FAST).fit(nested, y)

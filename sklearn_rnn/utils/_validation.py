@@ -17,13 +17,15 @@ read as one sequence per row. A list of equal-length 1-D sequences is a table,
 as scikit-learn reads it.
 """
 
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import issparse
 from sklearn.utils._param_validation import InvalidParameterError, Interval
-from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
+from sklearn.utils.validation import (_check_feature_names, _check_sample_weight, check_array,
+                                      validate_data)
 
 
 @dataclass
@@ -49,8 +51,8 @@ class SequenceBatch:
 
 
 def _is_sequence(item):
-    """An item of a list of sequences (an array or list, not a string)."""
-    return hasattr(item, "__len__") and not isinstance(item, (str, bytes))
+    """An item of a list of sequences (an array or list, not a string, mapping or set)."""
+    return hasattr(item, "__len__") and not isinstance(item, (str, bytes, Mapping, Set))
 
 
 def _is_sequence_list(X):
@@ -73,8 +75,8 @@ def _sequence_column(X):
     if getattr(X, "ndim", None) == 2 and X.shape[1] >= 1 and len(X) and all(
             t == object for t in (X.dtypes if hasattr(X, "dtypes") else [X.dtype])):
         cells = X.to_numpy() if hasattr(X, "to_numpy") else X
-        if not all(map(_is_sequence, cells[0])):
-            return None
+        if not any(map(_is_sequence, cells[:, 0])):
+            return None  # (a missing cell is named per item or row below)
         if cells.shape[1] == 1:
             return list(cells[:, 0])
         return [_stack_channels(i, row) for i, row in enumerate(cells)]
@@ -199,6 +201,12 @@ def check_sequences(estimator, X, *, reset):
     """
     name = type(estimator).__name__
     column = _sequence_column(X)
+    named = False
+    if column is not None and isinstance(X, pd.DataFrame) and X.shape[1] > 1:
+        # A nested frame's columns are its channels (n_features_in_ of them):
+        # their names are checked as a table's, so swapped channels are caught.
+        _check_feature_names(estimator, X, reset=reset)
+        named = reset and hasattr(estimator, "feature_names_in_")
     if column is not None:
         # Sequences kept in one column (ragged data in an object array or a
         # Series): always sequences, also when a fold's happen to share one
@@ -251,7 +259,7 @@ def check_sequences(estimator, X, *, reset):
         estimator._input_form = form
         if form == "sequence":
             estimator.n_features_in_ = batch.x.shape[2]
-            if hasattr(estimator, "feature_names_in_"):
+            if hasattr(estimator, "feature_names_in_") and not named:
                 del estimator.feature_names_in_
     elif form == "sequence" and batch.x.shape[2] != estimator._n_step_features:
         raise ValueError(
