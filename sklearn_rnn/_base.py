@@ -260,10 +260,11 @@ class BaseNetEstimator(BaseEstimator):
                     self._recover(f"Training stopped: {exc} (not a finite number).",
                                   first=self.net_.good_epochs_ == 0, fresh_moments=True)
                 except BaseException:
-                    # Anything else (out of memory, a failing callback): no half-trained
-                    # network stays behind a fit from scratch; a warm start keeps its
-                    # last completed epoch.
-                    self._abandon_fit(reset)
+                    # Anything else (out of memory, a failing callback): a warm start
+                    # keeps its last completed epoch (a fit from scratch is forgotten
+                    # below).
+                    if not reset:
+                        self._abandon_fit()
                     raise
                 if self.net_.interrupted_:
                     if self.net_.good_epochs_ == 0:
@@ -397,12 +398,9 @@ class BaseNetEstimator(BaseEstimator):
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
             del self.__dict__[name]
 
-    def _abandon_fit(self, reset):
-        """After an unexpected error in training: unfitted if the network was new,
-        else back at the last completed epoch (weights, history, ``n_iter_``)."""
-        if reset:
-            self._forget_fit()
-            return
+    def _abandon_fit(self):
+        """After an unexpected error in a warm start's training: back at the last
+        completed epoch (weights, history, ``n_iter_``)."""
         if getattr(self.net_, "good_state_", None) is not None:
             self.net_.restore_last_good_epoch()
         self.net_.release_training_data()

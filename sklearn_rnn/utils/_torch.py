@@ -99,11 +99,12 @@ _SESSION_LOCK = threading.RLock()
 
 @contextmanager
 def torch_session(seed, device, n_threads):
-    """Run torch work seeded and with ``n_threads`` intra-op threads.
+    """Run torch work seeded and with ``n_threads`` intra-op threads, float32 as
+    the default dtype and autograd on (also in a caller's inference mode).
 
-    The caller's torch RNG states (CPU, and the CUDA device in use) and thread
-    count are restored on exit, so fitting never changes global state. One
-    session at a time per process (``_SESSION_LOCK``).
+    The caller's torch RNG states (CPU, and the CUDA device in use), thread
+    count and default dtype are restored on exit, so fitting never changes
+    global state. One session at a time per process (``_SESSION_LOCK``).
     """
     cuda_devices = []
     if device.type == "cuda":

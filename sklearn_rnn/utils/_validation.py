@@ -7,7 +7,9 @@ Three forms are accepted:
   transformers can sit in front and ``n_features_in_`` counts columns);
 * a 3-D array ``(n_samples, n_timesteps, n_features)``;
 * a list or tuple of 1-D ``(n_timesteps,)`` or 2-D ``(n_timesteps, n_features)``
-  arrays whose lengths may differ.
+  arrays whose lengths may differ; the same held in cells (a Series or object
+  array of them, a one-column frame, or sktime's nested frame with one 1-D
+  sequence per channel, stacked per row: ``_sequence_column``).
 
 The last two are the "sequence" form, where ``n_features_in_`` counts
 features per step and any length is accepted at predict time. A model fitted
