@@ -882,15 +882,20 @@ def _default_index(index):
 def _time_index(index):
     """``index`` as time stamps (or numbers) where it holds them as objects.
 
-    ``datetime.date`` objects (``df["day"].dt.date``) become a DatetimeIndex, so
-    rows are placed in time as with datetime64; timedelta objects a
-    TimedeltaIndex; integers or floats held as objects, and a CategoricalIndex
+    ``datetime.date`` objects (``df["day"].dt.date``) and pyarrow time stamps or
+    dates become a DatetimeIndex, so rows are placed in time as with datetime64;
+    timedelta objects and pyarrow durations a TimedeltaIndex; integers or floats held as objects, and a CategoricalIndex
     of any of these, a numeric index. Strings that read as dates (a CSV read
     without ``parse_dates``) are refused rather than taken for labels, whose
     rows could only be read as the steps after the fitted data.
     """
     if isinstance(index, pd.CategoricalIndex):  # the values, not the categories' codes
         index = pd.Index(np.asarray(index), name=index.name)
+    if isinstance(index.dtype, pd.ArrowDtype) and index.dtype.kind in "Mm":
+        # pyarrow timestamps, dates and durations (read_parquet or read_csv with
+        # dtype_backend="pyarrow"): numpy's, so rows are placed in time.
+        as_numpy = pd.DatetimeIndex if index.dtype.kind == "M" else pd.TimedeltaIndex
+        return as_numpy(index, name=index.name)
     if index.dtype != object and not pd.api.types.is_string_dtype(index):
         return index
     kind = pd.api.types.infer_dtype(index, skipna=False)

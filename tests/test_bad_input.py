@@ -181,6 +181,9 @@ FIT_CASES = [
      r"X\[3\] has 3 features per time step but X\[0\] has 2"),
     ("ragged_sparse_items", [sparse.csr_matrix(np.ones((3, 2)))] * N, None,
      r"X\[0\] is a sparse matrix"),
+    ("sparse_matrix", sparse.csr_matrix(X), None,
+     r"X is a sparse matrix \(csr_matrix\); \w+ needs dense input \(call X.toarray\(\)\)"),
+    ("sparse_array", sparse.coo_array(X), None, r"X is a sparse matrix \(coo_array\)"),
     ("ragged_3d_item", [np.zeros((3, 2, 2))] + _ragged(4, 5)[1:], None,
      r"X\[0\] has 3 dimensions; each sequence in a list must be 1-D"),
     ("inf_in_ragged_list", [np.full(4, np.inf) if i == 2 else s

@@ -74,6 +74,27 @@ def test_forecast_extends_the_index(index, expected):
     assert len(fc.forecast(7)) == 7
 
 
+@pytest.mark.parametrize("arrow_type", ["timestamp", "date32", "duration"])
+def test_a_pyarrow_time_index_is_placed_in_time(arrow_type):
+    # read_parquet or read_csv with dtype_backend="pyarrow" give these; they were
+    # read as row labels (forecast() indexed 30, 31, ..., rows placed by position).
+    pa = pytest.importorskip("pyarrow")
+    if arrow_type == "duration":
+        index = pd.timedelta_range("0D", periods=33, freq="D")
+        arrow = pd.ArrowDtype(pa.duration("us"))
+    else:
+        index = pd.date_range("2000-01-01", periods=33, freq="D")
+        arrow = pd.ArrowDtype(pa.timestamp("us") if arrow_type == "timestamp" else pa.date32())
+    series = pd.Series(np.sin(np.arange(33) / 3), index=index, name="rate")
+    as_arrow = series.set_axis(pd.Index(index, dtype=arrow))
+    fc = LSTMForecaster(lookback=3, early_stopping=False, **FAST).fit(series[:30])
+    fc_arrow = LSTMForecaster(lookback=3, early_stopping=False, **FAST).fit(as_arrow[:30])
+    assert list(fc_arrow.forecast(3).index) == list(index[30:])
+    np.testing.assert_array_equal(fc_arrow.predict(as_arrow[31:]), fc.predict(series[31:]))
+    with pytest.raises(ValueError, match="The rows to predict start at"):
+        fc_arrow.predict(as_arrow[:2])
+
+
 def test_inferred_frequency_extends_the_index_quietly(tmp_path):
     """A DatetimeIndex without ``freq`` (read from a file, say): the step is
     inferred, forecast() extends it, and neither that nor saving warns (pandas

@@ -144,9 +144,25 @@ def test_a_nested_frame_of_channels_reads_as_the_3d_array():
     holes = pd.DataFrame({"s": [np.nan] + [x[:, 0] for x in X[1:]]})
     with pytest.raises(ValueError, match=r"X\[0\] is nan, not a sequence"):
         GRURegressor(**FAST).fit(holes, y)
+    dated = nested.assign(dim_0=[pd.Series(pd.date_range("2020", periods=len(x), tz="UTC"))
+                                 for x in X])
+    with pytest.raises(TypeError, match=r"X\[0, 0\] holds date/time values"):
+        GRURegressor(**FAST).fit(dated, y)
     nested.iloc[3, 1] = nested.iloc[3, 1][:-1]
     with pytest.raises(ValueError, match=r"Row 3 of X holds channels of lengths \[\d+, \d+\]"):
         GRURegressor(**FAST).fit(nested, y)
+
+
+def test_a_pyarrow_list_column_holds_sequences():
+    # read_parquet(..., dtype_backend="pyarrow") gives ragged sequences this dtype.
+    pa = pytest.importorskip("pyarrow")
+    X = [x[:, 0] for x in ragged(n=30)]
+    y = np.array([x.sum() for x in X])
+    column = pd.Series(X, dtype=pd.ArrowDtype(pa.list_(pa.float64())))
+    model = GRURegressor(**FAST).fit(pd.Series(X), y)
+    from_arrow = GRURegressor(**FAST).fit(column, y)
+    np.testing.assert_array_equal(from_arrow.predict(column), model.predict(X))
+    np.testing.assert_array_equal(model.predict(column.to_frame()), model.predict(X))
 
 
 def test_sequences_in_a_column_stay_sequences_when_a_fold_shares_one_length():

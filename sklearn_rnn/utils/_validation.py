@@ -75,17 +75,24 @@ def _sequence_column(X):
     with one sequence per channel in each row (sktime's "nested" frames), each
     row stacked into a ``(n_timesteps, n_channels)`` sequence."""
     if getattr(X, "ndim", None) == 2 and X.shape[1] >= 1 and len(X) and all(
-            t == object for t in (X.dtypes if hasattr(X, "dtypes") else [X.dtype])):
-        cells = X.to_numpy() if hasattr(X, "to_numpy") else X
+            map(_holds_cells, X.dtypes if hasattr(X, "dtypes") else [X.dtype])):
+        cells = X.to_numpy(dtype=object) if hasattr(X, "to_numpy") else X
         if not any(map(_is_sequence, cells[:, 0])):
             return None  # (a missing cell is named per item or row below)
         if cells.shape[1] == 1:
             return list(cells[:, 0])
         return [_stack_channels(i, row) for i, row in enumerate(cells)]
-    if (getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object and len(X)
-            and any(map(_is_sequence, X))):
-        return list(X)
+    if getattr(X, "ndim", None) == 1 and _holds_cells(getattr(X, "dtype", None)) and len(X):
+        cells = X.to_numpy(dtype=object) if hasattr(X, "to_numpy") else X
+        if any(map(_is_sequence, cells)):
+            return list(cells)
     return None
+
+
+def _holds_cells(dtype):
+    """Whether a column of ``dtype`` can hold sequences: objects, or pyarrow lists
+    (``read_parquet(..., dtype_backend="pyarrow")``, whose cells come out as arrays)."""
+    return dtype == object or (isinstance(dtype, pd.ArrowDtype) and dtype.type is list)
 
 
 def _stack_channels(i, row):
@@ -96,6 +103,8 @@ def _stack_channels(i, row):
         raise ValueError(f"X[{i}, {j}] is {row[j]!r:.60}, not a sequence, while other cells "
                          "hold sequences; each cell of a nested frame must be a 1-D "
                          "sequence (one channel of one sample).")
+    for j, c in enumerate(row):
+        check_not_times(c, input_name=f"X[{i}, {j}]")
     channels = [np.asarray(c) for c in row]
     lengths = [len(c) for c in channels]
     if len(set(lengths)) > 1 or any(c.ndim != 1 for c in channels):
@@ -202,6 +211,9 @@ def check_sequences(estimator, X, *, reset):
     otherwise ``X`` must match what was recorded.
     """
     name = type(estimator).__name__
+    if issparse(X):
+        raise TypeError(f"X is a sparse matrix ({type(X).__name__}); {name} needs dense "
+                        "input (call X.toarray()).")
     column = _sequence_column(X)
     named = False
     if column is not None and isinstance(X, pd.DataFrame) and X.shape[1] > 1:
