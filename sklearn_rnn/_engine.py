@@ -7,7 +7,6 @@ training device once and each batch is one ``index_select`` (shuffled) or a
 view (in order).
 """
 
-import copy
 import math
 
 import numpy as np
@@ -16,6 +15,11 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
 from ._fast_path import CapturedTraining, capture_blocker, warn_fallback
+
+
+# Inference batches (``SequenceEngine._predict_batch``): at most this many
+# sequences, and this many time steps (padded) in all, unless training used more.
+PREDICT_BATCH, PREDICT_STEPS = 512, 1 << 18
 
 
 class DeviceDataset(torch.utils.data.Dataset):
@@ -116,7 +120,7 @@ class EarlyStop(EarlyStopping):
         if score < best if self.lower_is_better else score > best:
             self.best_score_, self.best_epoch_ = score, net.history[-1, "epoch"]
             if self.load_best:
-                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+                self.best_model_weights_ = _copy_state(net.module_)
         tol = self.threshold * (abs(best) if self.threshold_mode == "rel" else 1.0)
         progressed = score < best - tol if self.lower_is_better else score > best + tol
         self.misses_ = 0 if progressed or not math.isfinite(best) else self.misses_ + 1
@@ -148,6 +152,13 @@ class SequenceEngine(NeuralNet):
     """
 
     fast_path = None
+
+    def get_default_callbacks(self):
+        # skorch's PrintLog formats a table and flushes stdout every epoch even
+        # when it prints nothing (7-10% of a small fit): only when verbose.
+        # (initialize_callbacks, run again by every fit, reads verbose anew.)
+        return [(name, callback) for name, callback in super().get_default_callbacks()
+                if self.verbose or name != "print_log"]
     _runner = _runner_iterator = None
 
     def get_dataset(self, X, y=None):
@@ -316,8 +327,16 @@ class SequenceEngine(NeuralNet):
         self.check_is_fitted()
         self._set_training(False)
         with torch.no_grad():
-            out = [self.infer(x) for x, _ in BatchSlicer(dataset, self.batch_size)]
+            out = [self.infer(x) for x, _ in BatchSlicer(dataset, self._predict_batch(dataset))]
         return torch.cat(out).cpu()
+
+    def _predict_batch(self, dataset):
+        """Batches of inference: the training batch, or more (no gradients to keep)
+        -- up to PREDICT_BATCH sequences while a batch holds at most PREDICT_STEPS
+        time steps. A GRU of hidden 8 predicted 10,000 sequences 7-9x faster in
+        batches of 1024 than in the 16 "auto" gives a small training set."""
+        steps = dataset.x.shape[1] if getattr(dataset, "x", None) is not None else 1
+        return max(self.batch_size, min(PREDICT_BATCH, PREDICT_STEPS // max(steps, 1)))
 
     def infer(self, x, **fit_params):
         # Batches already sit on the device; skip skorch's per-batch to_tensor.

@@ -4,6 +4,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
 from .utils import check_sample_weight
@@ -92,7 +93,7 @@ def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
 
 
-def mase_scorer(estimator, X, y=None, sample_weight=None):
+class _MASEScorer:
     """Scorer: minus the MASE of a fitted forecaster's ``predict(X)``.
 
     The scale of each series is its in-sample naive one-step MAE recorded at
@@ -103,21 +104,57 @@ def mase_scorer(estimator, X, y=None, sample_weight=None):
     (``X`` then goes through the steps before it). ``sample_weight`` (one
     per row of ``X``) weighs each row's scaled error, as ``score`` weighs
     its squared error, so a search fitted with weights scores with them.
+    Under metadata routing (``sklearn.set_config(enable_metadata_routing=True)``)
+    the weights reach it as they reach scikit-learn's scorers, once asked for:
+    ``scoring=mase_scorer.set_score_request(sample_weight=True)``, which returns
+    a scorer with that request (``mase_scorer`` itself stays unchanged, being
+    shared by everyone in the process).
     """
-    if isinstance(estimator, Pipeline):
-        X, estimator = estimator[:-1].transform(X), estimator[-1]
-    if not hasattr(estimator, "naive_mae_") or not hasattr(estimator, "_parse"):
-        check_is_fitted(estimator)  # an unfitted forecaster: NotFittedError
-        raise TypeError(f"mase_scorer scores a fitted forecaster (LSTMForecaster, "
-                        f"RNNForecaster) or a Pipeline ending in one; got "
-                        f"{type(estimator).__name__}.")
-    panel, y_true, pred = estimator._scored(X, y)
-    positions = estimator._positions(panel.keys)
-    errors = np.empty(len(pred))
-    for key, rows, pos in zip(panel.keys, panel.rows, positions):
-        scale = estimator.naive_mae_[pos]
-        if not scale > 0:
-            raise ValueError(f"Series {key!r} was constant in fit, so its MASE is undefined.")
-        errors[rows] = np.abs(y_true[rows] - pred[rows]) / scale
-    weight = check_sample_weight(sample_weight, len(errors))
-    return -float(np.average(errors, weights=weight))
+
+    def __init__(self, sample_weight=None):
+        self._sample_weight_request = sample_weight
+
+    def __repr__(self):
+        return "mase_scorer"
+
+    def __reduce__(self):  # the shared scorer unpickles as itself
+        if self._sample_weight_request is None:
+            return "mase_scorer"
+        return type(self), (self._sample_weight_request,)
+
+    def __call__(self, estimator, X, y=None, sample_weight=None):
+        if isinstance(estimator, Pipeline):
+            X, estimator = estimator[:-1].transform(X), estimator[-1]
+        if not hasattr(estimator, "naive_mae_") or not hasattr(estimator, "_parse"):
+            check_is_fitted(estimator)  # an unfitted forecaster: NotFittedError
+            raise TypeError(f"mase_scorer scores a fitted forecaster (LSTMForecaster, "
+                            f"RNNForecaster) or a Pipeline ending in one; got "
+                            f"{type(estimator).__name__}.")
+        panel, y_true, pred = estimator._scored(X, y)
+        positions = estimator._positions(panel.keys)
+        errors = np.empty(len(pred))
+        for key, rows, pos in zip(panel.keys, panel.rows, positions):
+            scale = estimator.naive_mae_[pos]
+            if not scale > 0:
+                raise ValueError(f"Series {key!r} was constant in fit, so its MASE is undefined.")
+            errors[rows] = np.abs(y_true[rows] - pred[rows]) / scale
+        weight = check_sample_weight(sample_weight, len(errors))
+        return -float(np.average(errors, weights=weight))
+
+    def set_score_request(self, *, sample_weight=None):
+        """A scorer that asks for ``sample_weight`` under metadata routing (``True``,
+        ``False``, ``None`` or an alias), as scikit-learn's scorers'
+        ``set_score_request``; this one is left as it is."""
+        if not _routing_enabled():
+            raise RuntimeError("set_score_request is only available when metadata "
+                               "routing is enabled: sklearn.set_config("
+                               "enable_metadata_routing=True).")
+        return type(self)(sample_weight)
+
+    def get_metadata_routing(self):
+        request = MetadataRequest(owner=self)
+        request.score.add_request(param="sample_weight", alias=self._sample_weight_request)
+        return request
+
+
+mase_scorer = _MASEScorer()

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (_check_feature_names, _get_feature_names,
@@ -61,6 +61,17 @@ def _token_pattern():
     return re.compile(rf"\b\w(?:[\w'{bmp}]|[{astral}])*(?<!')")
 
 
+def _document_blocks(doc_ptr, block_tokens):
+    """``(first, last)`` ranges of documents (``doc_ptr`` their token offsets)
+    of about ``block_tokens`` tokens each, at least one document each."""
+    n_docs, first = len(doc_ptr) - 1, 0
+    while first < n_docs:
+        last = int(np.searchsorted(doc_ptr, doc_ptr[first] + block_tokens, side="right"))
+        last = min(max(last - 1, first + 1), n_docs)
+        yield first, last
+        first = last
+
+
 class UnknownWordError(KeyError, ValueError):
     """A word that is not in the vocabulary.
 
@@ -102,11 +113,21 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     min_count : int, default=5
         Words seen fewer times are dropped.
     max_vocab_size : int or None, default=None
-        Keep only this many most frequent words.
-    sample : float, default=1e-3
-        Subsampling threshold: a word of corpus frequency ``f`` is kept with
-        probability ``(sqrt(f / sample) + 1) * sample / f`` (at most 1); 0
-        turns subsampling off.
+        Keep exactly this many of the most frequent words (of those seen
+        ``min_count`` times), cut after the whole corpus is counted: what
+        gensim's ``max_final_vocab`` aims at, except that words tied at the
+        cut are kept in vocabulary order rather than all dropped. (gensim's
+        ``max_vocab_size`` of the same name instead bounds memory during its
+        scan, pruning rare words early, and keeps fewer words.)
+        The vocabulary is ordered as gensim orders it: most frequent first,
+        words of equal count last-seen first.
+    sample : float in [0, 1), default=1e-3
+        Subsampling threshold, a fraction of the corpus: a word of corpus
+        frequency ``f`` is kept with probability
+        ``(sqrt(f / sample) + 1) * sample / f`` (at most 1); 0 turns
+        subsampling off. (gensim reads ``sample >= 1`` as a count of
+        occurrences instead; here that is an error rather than a silent
+        "keep every word".)
     negative : int, default=5
         Noise words per (word, context) pair, at most 1000.
     ns_exponent : float, default=0.75
@@ -143,10 +164,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Pairs per update of the torch engine (its buffers hold up to 64
         batches, never more pairs than the corpus can give). A batch's updates
         are applied at once, as concurrent Hogwild threads would, so a
-        frequent word's row sums many of them: 16384 diverged on a 500k-token
-        news corpus at ``lr=0.025``, 512-4096 trained stably there (2048 and
-        8192 on the full 2.2M tokens; ``benchmarks/RESULTS.md``). On a
-        corpus of a few thousand tokens use a few hundred.
+        frequent word's row sums many of them; a word used more than 32 times
+        in a batch applies 32 uses' worth (without that, a 50-word vocabulary
+        diverged at the default). Before that cap 16384 diverged on a
+        500k-token news corpus at ``lr=0.025`` and 512-4096 trained stably
+        there (2048 and 8192 on the full 2.2M tokens;
+        ``benchmarks/RESULTS.md``). On a corpus of a few thousand tokens use a
+        few hundred.
     n_threads : int, default=1
         CPU threads: the numba engine's Hogwild workers (as word2vec), or
         PyTorch's intra-op threads while the torch engine trains (restored
@@ -200,7 +224,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "window": [Interval(Integral, 1, _word2vec.MAX_PIECE, closed="both")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "max_vocab_size": [None, Interval(Integral, 1, None, closed="left")],
-        "sample": [Interval(Real, 0, None, closed="left")],
+        "sample": [Interval(Real, 0, 1, closed="left")],
         "negative": [Interval(Integral, 1, MAX_NEGATIVE, closed="both")],
         "ns_exponent": [Interval(Real, -MAX_NS_EXPONENT, MAX_NS_EXPONENT, closed="both")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
@@ -321,7 +345,9 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         started = time.perf_counter()
         lookup, raw_ids, doc_ptr = self._scan(X)
         counts = np.bincount(raw_ids, minlength=len(lookup))
-        order = np.argsort(-counts, kind="stable")          # most frequent first
+        # Most frequent first, ties last-seen first (gensim's order, so that
+        # restrict_vocab cuts where gensim's does).
+        order = np.lexsort((-np.arange(len(counts)), -counts))
         order = order[counts[order] >= self.min_count][:self.max_vocab_size]
         if len(order) == 0:
             raise ValueError(f"No word appears at least min_count={self.min_count} times in "
@@ -354,16 +380,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         ``block_tokens`` tokens bound the temporary (document, word) keys."""
         n_docs = len(doc_ptr) - 1
         df = np.zeros(n_words, dtype=np.int64)
-        first = 0
-        while first < n_docs:
-            last = int(np.searchsorted(doc_ptr, doc_ptr[first] + block_tokens, side="right"))
-            last = min(max(last - 1, first + 1), n_docs)
+        for first, last in _document_blocks(doc_ptr, block_tokens):
             lo, hi = doc_ptr[first], doc_ptr[last]
             doc_of = np.repeat(np.arange(last - first, dtype=np.int64),
                                np.diff(doc_ptr[first:last + 1]))
             df += np.bincount(np.unique(doc_of * n_words + ids[lo:hi]) % n_words,
                               minlength=n_words)
-            first = last
         return (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
 
     def keep_probabilities(self, counts):
@@ -497,23 +519,30 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             bad = np.flatnonzero(lengths == 0)[:5].tolist()
             raise ValueError(f"Documents {bad} have no word of the vocabulary "
                              "(empty='error'); use empty='zeros' to map them to zeros.")
-        out = np.zeros((len(lengths), self.embeddings_.shape[1]), dtype=np.float32)
+        n_words, size = self.embeddings_.shape
+        out = np.zeros((len(lengths), size), dtype=np.float32)
         has = lengths > 0
         if not has.any():
             return out
-        vectors = self.embeddings_[ids]
-        starts = ptr[:-1][has]
         if self.aggregate == "max":
-            out[has] = np.maximum.reduceat(vectors, starts)
+            # Blocks of documents bound the (tokens, vector_size) temporary (4 MB).
+            for first, last in _document_blocks(ptr, max(1, (1 << 20) // size)):
+                block = has[first:last]
+                if block.any():
+                    out[first:last][block] = np.maximum.reduceat(
+                        self.embeddings_[ids[ptr[first]:ptr[last]]],
+                        ptr[first:last][block] - ptr[first])
             return out
-        if self.aggregate == "tfidf":
-            weights = self.idf_[ids]
-            out[has] = (np.add.reduceat(vectors * weights[:, None], starts)
-                        / np.add.reduceat(weights, starts)[:, None])
-            return out
-        out[has] = np.add.reduceat(vectors, starts)
+        # A (document, word) matrix of counts (or idf weights) times the vectors:
+        # memory of the order of the tokens, not of tokens x vector_size.
+        weights = (self.idf_[ids] if self.aggregate == "tfidf"
+                   else np.ones(len(ids), dtype=np.float32))
+        docs = sparse.csr_matrix((weights, ids, ptr), shape=(len(lengths), n_words))
+        out[:] = docs @ self.embeddings_
         if self.aggregate == "mean":
             out[has] /= lengths[has][:, None]
+        elif self.aggregate == "tfidf":
+            out[has] /= np.add.reduceat(weights, ptr[:-1][has])[:, None]
         return out
 
     def get_feature_names_out(self, input_features=None):
@@ -613,7 +642,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         case_insensitive : bool, default=True
             Match words whatever their case, as gensim does: a word of the
             pairs stands for the most frequent vocabulary word that equals it
-            when both are case-folded.
+            when both are upper-cased (``str.upper``, gensim's rule; so the
+            Turkish dotless "ı" matches "i", as there).
 
         Returns
         -------
@@ -659,11 +689,11 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         if case_insensitive:
             lookup = {}
             for word in known:  # most frequent first
-                lookup.setdefault(word.casefold(), word)
+                lookup.setdefault(word.upper(), word)
         ours, theirs, oov = [], [], 0
         for a, b, score in triples:
             if case_insensitive:
-                a, b = str(a).casefold(), str(b).casefold()
+                a, b = str(a).upper(), str(b).upper()
             a, b = lookup.get(a), lookup.get(b)
             if a is None or b is None:
                 oov += 1

@@ -460,6 +460,40 @@ def test_mase_scorer_weighs_rows_as_score_does():
             df, sample_weight=np.linspace(1, 2, len(df)))
 
 
+def test_mase_scorer_takes_weights_under_metadata_routing():
+    import pickle
+
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    df = monthly(n=80)
+    weight = np.linspace(0.0, 2.0, len(df))
+    fc = LSTMForecaster(target="y", lookback=4, **FAST)
+    cv = TimeSeriesSplit(2)
+    plain = cross_validate(fc, df, cv=cv, scoring=mase_scorer)["test_score"]
+    with sklearn.config_context(enable_metadata_routing=True):
+        weighted_scorer = mase_scorer.set_score_request(sample_weight=True)
+        assert pickle.loads(pickle.dumps(mase_scorer)) is mase_scorer
+        assert pickle.loads(pickle.dumps(weighted_scorer)).get_metadata_routing().score.requests \
+            == {"sample_weight": True}
+        # Only the scorer asks for the weights (the fits are unweighted).
+        weighted = cross_validate(fc.set_fit_request(sample_weight=False), df, cv=cv,
+                                  scoring=weighted_scorer,
+                                  params={"sample_weight": weight})["test_score"]
+        # Passed but asked for by nobody: scikit-learn's error, as for its scorers.
+        with pytest.raises(Exception, match="sample_weight"):
+            cross_validate(LSTMForecaster(target="y", lookback=4, **FAST), df, cv=cv,
+                           scoring=mase_scorer, params={"sample_weight": weight})
+    with pytest.raises(RuntimeError, match="metadata routing is enabled"):
+        mase_scorer.set_score_request(sample_weight=True)
+    assert mase_scorer.get_metadata_routing().score.requests == {"sample_weight": None}
+    for (train, test), expected in zip(cv.split(df), weighted):
+        model = LSTMForecaster(target="y", lookback=4, **FAST).fit(df.iloc[train])
+        assert mase_scorer(model, df.iloc[test], sample_weight=weight[test]) == pytest.approx(
+            expected)
+    assert not np.allclose(plain, weighted)
+
+
 def test_metrics_against_hand_computed_values():
     assert list(naive_forecast([1, 2, 3], 2)) == [3, 3]
     assert mean_absolute_scaled_error([4, 4], [5, 3], y_train=[1, 3, 5]) == 0.5

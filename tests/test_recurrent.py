@@ -294,9 +294,38 @@ def test_clip_grad_norm_and_optimizers_train():
 
 def test_verbose_prints_epoch_progress(capsys):
     X, y = sine_windows(n=60)
-    ElmanRegressor(verbose=1, **FAST).fit(X, y)
+    model = ElmanRegressor(verbose=1, **FAST).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "valid_loss" in out and "dur" in out
+    # Quiet, skorch's epoch table is not even formatted; a warm start that asks
+    # for it again gets it.
+    model.set_params(verbose=0, warm_start=True).fit(X, y)
+    assert "print_log" not in dict(model.net_.callbacks_)
+    assert capsys.readouterr().out == ""
+    model.set_params(verbose=1).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_predict_runs_in_large_batches_with_the_same_outputs(monkeypatch):
+    from sklearn_rnn import _engine
+
+    X, y = sine_windows(n=200)
+    model = GRURegressor(**{**FAST, "batch_size": 16}).fit(X[:40], y[:40])
+    sizes = []
+    infer = model.net_.infer
+    model.net_.infer = lambda x, **kw: sizes.append(len(x)) or infer(x, **kw)
+    fast = model.predict(X)
+    assert sizes == [200]
+    # Long sequences: at most PREDICT_STEPS padded steps a batch, never fewer
+    # sequences than the training batch.
+    for limit, expected in ((20 * X.shape[1], 20), (4 * X.shape[1], 16)):
+        monkeypatch.setattr(_engine, "PREDICT_STEPS", limit)
+        sizes.clear()
+        np.testing.assert_allclose(model.predict(X), fast, rtol=1e-6, atol=1e-6)
+        assert max(sizes) == expected
+    del model.net_.infer
+    model.net_.batch_size = 1000  # one batch (what the first call did)
+    np.testing.assert_allclose(model.predict(X), fast, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("Est", CLASSIFIERS + [TDNNClassifier])

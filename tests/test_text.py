@@ -304,8 +304,8 @@ def test_pickle_word_queries_and_word2vec_format(tmp_path):
 
 
 def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
-    # As gensim: with case_insensitive (the default), both sides are case-folded,
-    # and a pair's word stands for the most frequent vocabulary word of its folding.
+    # As gensim: with case_insensitive (the default), both sides are upper-cased,
+    # and a pair's word stands for the most frequent vocabulary word of its case.
     docs = ["The Cat sat by the Dog", "a Dog and a Cat saw THE cat"] * 20
     sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, lowercase=False,
                              random_state=0).fit(docs)
@@ -313,12 +313,66 @@ def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
     pairs = [("cat", "dog", 1.0), ("CAT", "the", 2.0), ("dog", "saw", 3.0)]
     pearson, spearman, oov = sg.evaluate_word_pairs(pairs)
     assert oov == 0.0
-    # "cat" folds to "Cat" (40 times) rather than "cat" (20 times).
-    expected = [sg.similarity("Cat", "Dog"), sg.similarity("Cat", "The"),
+    # "cat" stands for "Cat" (40 times) rather than "cat" (20 times); "the" for
+    # "THE", first of the three words seen 20 times (ties: last seen first).
+    expected = [sg.similarity("Cat", "Dog"), sg.similarity("Cat", "THE"),
                 sg.similarity("Dog", "saw")]
     assert pearson.statistic == pytest.approx(np.corrcoef(expected, [1, 2, 3])[0, 1])
     with pytest.raises(ValueError, match="Only 0 of 3 pairs"):
         sg.evaluate_word_pairs(pairs, case_insensitive=False)
+
+
+def test_vocabulary_is_ordered_and_cased_as_gensim_orders_it(tmp_path):
+    # Most frequent first, ties last-seen first; word pairs matched by upper case
+    # (the dotless "ı" upper-cases to "I", as "i" does: both stand for "i", seen
+    # as often and later; case-folding kept them apart).
+    docs = [["a", "b", "c", "d"], ["d", "e"], ["a", "b", "c", "e"], ["ı", "x", "y"],
+            ["i", "x", "z"], ["x", "y", "z", "w"]] * 5
+    sg = SkipGramTransformer(vector_size=4, min_count=1, epochs=1, random_state=0).fit(docs)
+    assert list(sg.vocabulary_)[:1] == ["x"]
+    assert [w for w in sg.vocabulary_ if w in "abcde"] == ["e", "d", "c", "b", "a"]
+    with pytest.raises(ValueError, match=r"'sample' parameter .* range \[0(\.0)?, 1"):
+        SkipGramTransformer(sample=5).fit(docs)
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("I\tx\t1\nı\ty\t2\nx\tw\t4\ny\tw\t5\nz\ta\t3\n")
+    ours = sg.evaluate_word_pairs(gold)
+    assert ours[0].statistic == pytest.approx(np.corrcoef(
+        [sg.similarity("i", "x"), sg.similarity("i", "y"), sg.similarity("x", "w"),
+         sg.similarity("y", "w"), sg.similarity("z", "a")], [1, 2, 4, 5, 3])[0, 1])
+    gensim = pytest.importorskip("gensim")
+    model = gensim.models.Word2Vec(docs, vector_size=4, min_count=1, epochs=1, sg=1, seed=0)
+    assert model.wv.index_to_key == list(sg.vocabulary_)
+    sg.save_word2vec_format(tmp_path / "v.txt")
+    kv = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    theirs = kv.evaluate_word_pairs(str(gold))
+    assert ours[0].statistic == pytest.approx(theirs[0].statistic, abs=1e-6)
+    assert ours[2] == pytest.approx(theirs[2])
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "sum", "max", "tfidf"])
+def test_transform_needs_memory_of_the_tokens_not_tokens_times_vector_size(aggregate):
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    words = np.array([f"w{i}" for i in range(300)])
+    docs = [" ".join(rng.choice(words, size=n)) for n in rng.integers(0, 400, 300)]
+    sg = SkipGramTransformer(vector_size=64, min_count=1, epochs=1, aggregate=aggregate,
+                             random_state=0).fit(docs[:40])
+    ids = [[sg.vocabulary_[w] for w in d.split()] for d in docs]
+    E = sg.embeddings_.astype(np.float64)
+    reduce = {"mean": lambda i: E[i].mean(0), "sum": lambda i: E[i].sum(0),
+              "max": lambda i: E[i].max(0),
+              "tfidf": lambda i: (E[i] * sg.idf_[i, None]).sum(0) / sg.idf_[i].sum()}
+    expected = np.array([reduce[aggregate](i) if i else np.zeros(64) for i in ids])
+    tracemalloc.start()
+    try:
+        out = sg.transform(docs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    n_tokens = sum(map(len, ids))   # about 60,000: x 64 floats would be 15 MB
+    assert peak < 4 * out.nbytes + 100 * n_tokens + (1 << 20)
 
 
 def test_word_pairs_count_only_the_most_frequent_words_as_gensim():
@@ -523,12 +577,13 @@ def test_default_tokenizer_gives_the_same_tokens_whatever_the_normal_form():
     nfd = [unicodedata.normalize("NFD", d) for d in docs]
     params = dict(vector_size=4, min_count=1, epochs=1, sample=0, random_state=0)
     sg = SkipGramTransformer(**params).fit(docs)
+    # (Each word is seen once: gensim's order of ties, last seen first.)
     assert list(sg.vocabulary_) == ["i\u0307stanbul", "is", "big", "naïve", "café",
-                                    "हिंदी", "भाषा", "don't", "dogs", "a''b"]
+                                    "हिंदी", "भाषा", "don't", "dogs", "a''b"][::-1]
     assert list(SkipGramTransformer(**params).fit(nfd).vocabulary_) == list(sg.vocabulary_)
     np.testing.assert_array_equal(sg.transform(nfd), sg.transform(docs))
     cased = SkipGramTransformer(**params, lowercase=False).fit(nfd)
-    assert list(cased.vocabulary_)[:1] == ["İstanbul"]
+    assert list(cased.vocabulary_)[-1:] == ["İstanbul"]
 
 
 def test_learning_rate_and_noise_settings_must_be_consistent():
@@ -631,3 +686,18 @@ def test_build_analyzer_tokenizes_as_fit_does():
     assert analyze("Crime rose") == ["crime", "rose"]
     assert SkipGramTransformer(lowercase=False).build_analyzer()("Crime") == ["Crime"]
     assert SkipGramTransformer(tokenizer=str.split).build_analyzer()("a-b c") == ["a-b", "c"]
+
+
+def test_torch_engine_stays_stable_on_a_small_vocabulary():
+    # 50 Zipf-distributed words: the most frequent rows are used hundreds of times
+    # in one batch of 2048 pairs; summed at once they diverged (loss 1e18 with
+    # vectors of norm 1e10, and no error). Capped at 32 uses' worth, it trains
+    # as the one-update-at-a-time numba engine does (loss 0.456).
+    rng = np.random.default_rng(0)
+    words = np.array([f"w{i}" for i in range(50)])
+    p = 1 / np.arange(1, 51)
+    docs = [list(rng.choice(words, size=10, p=p / p.sum())) for _ in range(20000)]
+    sg = SkipGramTransformer(vector_size=8, min_count=1, epochs=1, engine="torch",
+                             random_state=0).fit(docs)
+    assert sg.history_[0]["loss"] < 0.6
+    assert np.linalg.norm(sg.embeddings_, axis=1).max() < 5
