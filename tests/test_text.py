@@ -701,3 +701,14 @@ def test_torch_engine_stays_stable_on_a_small_vocabulary():
                              random_state=0).fit(docs)
     assert sg.history_[0]["loss"] < 0.6
     assert np.linalg.norm(sg.embeddings_, axis=1).max() < 5
+
+
+def test_importing_the_package_does_not_import_numba():
+    # Every worker of a parallel search imports the package: numba cost 0.3-0.4 s
+    # of it, for users who may never fit a SkipGramTransformer.
+    import subprocess
+    import sys
+
+    code = ("import sys, sklearn_rnn; from sklearn_rnn import SkipGramTransformer; "
+            "assert 'numba' not in sys.modules, 'numba imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
