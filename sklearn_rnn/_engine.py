@@ -363,6 +363,9 @@ class SequenceEngine(NeuralNet):
             per_sample = super().get_loss(y_pred, y_true, X=X, training=training)
         finally:
             criterion.reduction = reduction
+        if weight.ndim == 2:  # a weight per step ahead (a forecaster's direct strategy)
+            per_step = per_sample.reshape(*weight.shape, -1).mean(dim=2)
+            return (per_step * weight).mean()
         return (per_sample.reshape(len(weight), -1).mean(dim=1) * weight).mean()
 
 
@@ -374,7 +377,8 @@ class WindowDataset(torch.utils.data.Dataset):
     Sample ``i`` is the window ``series[starts[i]:starts[i] + lookback]`` and
     the targets ``target[starts[i] + lookback:][:horizon]``. Only one batch of
     windows ever exists at a time: memory grows with the series, not with
-    ``n_windows * lookback``. ``sample_weight`` (one per window, optional)
+    ``n_windows * lookback``. ``sample_weight`` (optional: one per window, or
+    ``(n_windows, horizon)``, one per step it forecasts)
     comes with a batch as in :class:`DeviceDataset`.
     """
 

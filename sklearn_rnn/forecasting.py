@@ -90,12 +90,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         y : array-like of shape (n_steps,), default=None
             The target, when it is not a column of ``X``. When ``X`` is None
             or an array (no index of its own) and ``y`` is a Series, ``y``'s
-            index is the time index; a DataFrame ``X`` keeps its own.
+            index is the time index; a DataFrame ``X`` keeps its own, unless
+            it is pandas' default index (or a slice of one, beside a ``y``
+            indexed by time stamps), which only numbers the rows.
         sample_weight : array-like of shape (n_steps,) or float, default=None
             Non-negative weight of each row as a forecast target (to weigh
-            recent years more, say): a training window's loss is weighted by
-            the mean weight of the rows it forecasts, in training and
-            early-stopping validation alike. Only relative weights matter. A
+            recent years more, say): each step a training window forecasts
+            weighs its row's weight, in training and early-stopping
+            validation alike. Only relative weights matter. A
             row of weight 0 is never a target but is still read as input (the
             validation period is the last windows that weigh something);
             equal weights train exactly as None does. Scaling is not weighted.
@@ -504,12 +506,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 self._y_name = y.name
             if (isinstance(y, pd.Series) and index is not None
                     and not _in_zone_of(y.index, index[0] if len(index) else None).equals(index)):
-                if not _default_index(index):
+                if not _numbers_rows(index, y):
                     raise ValueError(
                         "X and y are indexed differently; their rows would be paired by "
                         "position, not by time. Give y the index of X (or align them with "
                         "y.reindex(X.index)).")
-                index = y.index  # X's default index counts rows: y's is the time index
+                index = y.index  # X's index counts rows: y's is the time index
         if need_target:
             target_values = self._check_target(target_values, need_target)
         index = None if index is None else _time_index(index)
@@ -528,7 +530,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             # Its index counts rows, not time, so later rows are read as an
             # array's: the steps after the data seen.
             self._counts_rows = (isinstance(X, pd.DataFrame) and y is not None
-                                 and _default_index(X.index)
+                                 and _numbers_rows(X.index, y)
                                  and not (isinstance(y, pd.Series)
                                           and y.index.equals(X.index)))
             # Forecasts come back in the target's container: arrays for a target
@@ -630,12 +632,13 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             blocks.append(_channels(z, c))
             starts = offset + np.arange(n - L - h + 1)
             if row_weight is not None:
-                # A window weighs the mean weight of the rows it forecasts; one of
-                # weight 0 is left out before the split, so the validation period
-                # is the last stretch of windows that count.
-                weight = np.lib.stride_tricks.sliding_window_view(
-                    row_weight[rows][L:], h).mean(axis=1)
-                starts, weight = starts[weight > 0], weight[weight > 0]
+                # Each step a window forecasts weighs its row's weight (a row of
+                # weight 0 is never a target); a window whose rows all weigh 0 is
+                # left out before the split, so the validation period is the
+                # last stretch of windows that count.
+                weight = np.lib.stride_tricks.sliding_window_view(row_weight[rows][L:], h)
+                counts = weight.any(axis=1)
+                starts, weight = starts[counts], weight[counts]
             n_valid = int(np.ceil(self.validation_fraction * len(starts))) if early_stopping else 0
             # Leave a gap of h - 1 windows so no training target falls in the
             # validation period.
@@ -657,9 +660,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                              "early_stopping=False.")
         weights = (None, None)
         if row_weight is not None:
-            by_start = np.zeros(offset)
+            by_start = np.zeros((offset, h))
             for starts, weight in window_weights:
                 by_start[starts] = weight
+            if h == 1:
+                by_start = by_start[:, 0]  # one weight per window
             weights = (unit_mean_weights(by_start[train_starts]),
                        unit_mean_weights(by_start[valid_starts]) if len(valid_starts) else None)
         if reset:
@@ -879,13 +884,25 @@ def _default_index(index):
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
+def _numbers_rows(index, y):
+    """Whether a frame X's ``index`` only numbers its rows beside ``y``: pandas'
+    default index, or -- beside a Series ``y`` indexed by time stamps -- any
+    RangeIndex of step 1 (a slice of a default index: a cross-validation fold
+    of covariates whose time index is ``y``'s)."""
+    if _default_index(index):
+        return True
+    return (isinstance(index, pd.RangeIndex) and index.step == 1 and isinstance(y, pd.Series)
+            and isinstance(y.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)))
+
+
 def _time_index(index):
     """``index`` as time stamps (or numbers) where it holds them as objects.
 
     ``datetime.date`` objects (``df["day"].dt.date``) and pyarrow time stamps or
     dates become a DatetimeIndex, so rows are placed in time as with datetime64;
-    timedelta objects and pyarrow durations a TimedeltaIndex; integers or floats held as objects, and a CategoricalIndex
-    of any of these, a numeric index. Strings that read as dates (a CSV read
+    timedelta objects and pyarrow durations a TimedeltaIndex; integers or
+    floats held as objects, and a CategoricalIndex of any of these, a numeric
+    index. Strings that read as dates (a CSV read
     without ``parse_dates``) are refused rather than taken for labels, whose
     rows could only be read as the steps after the fitted data.
     """

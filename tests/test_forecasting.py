@@ -286,7 +286,7 @@ def test_equal_row_weights_train_exactly_as_none():
     np.testing.assert_array_equal(weighted.forecast(3), plain.forecast(3))
 
 
-def test_window_weights_are_the_mean_weight_of_their_target_rows():
+def test_each_step_a_window_forecasts_weighs_its_row():
     df = monthly(n=40)
     row_weight = np.arange(40) % 3.0  # every third row weighs 0
     fc = LSTMForecaster(target="y", lookback=4, horizon=2, strategy="direct",
@@ -295,10 +295,25 @@ def test_window_weights_are_the_mean_weight_of_their_target_rows():
     train, _ = fc._training_data(df, None, reset=True, seed=0, device=torch.device("cpu"),
                                  early_stopping=False, sample_weight=row_weight)
     starts = train.starts.numpy()
-    expected = np.array([row_weight[s + 4:s + 6].mean() for s in starts])
+    expected = np.array([row_weight[s + 4:s + 6] for s in starts])
     assert len(starts) == 40 - 4 - 2 + 1  # no window forecasts only zero-weight rows
     np.testing.assert_allclose(train.sample_weight.numpy(), expected / expected.mean(),
                                rtol=1e-6)
+    # So a row of weight 0 is never a target, also inside a window that counts:
+    # changing its value (the last row: no window reads it as input) trains
+    # exactly the same network (it used to weigh half of its window's loss).
+    w = np.ones(40)
+    w[-1] = 0
+    params = dict(target="y", lookback=4, horizon=2, strategy="direct", early_stopping=False,
+                  scale_inputs=False, **FAST)
+    changed = df.copy()
+    changed.iloc[-1, 0] += 1000.0
+    a = LSTMForecaster(**params).fit(df, sample_weight=w)
+    b = LSTMForecaster(**params).fit(changed, sample_weight=w)
+    for p, q in zip(a.net_.module_.parameters(), b.net_.module_.parameters()):
+        assert torch.equal(p, q)
+    c = LSTMForecaster(**params).fit(changed)
+    assert not torch.equal(next(a.net_.module_.parameters()), next(c.net_.module_.parameters()))
     # Recursive: windows whose one target row weighs 0 are left out.
     fc.set_params(horizon=1, strategy="recursive")
     train, _ = fc._training_data(df, None, reset=True, seed=0, device=torch.device("cpu"),
@@ -389,6 +404,24 @@ def test_x_and_y_indexed_differently_are_refused_not_paired_by_position():
     # A one-column frame y is its Series (index, name, container).
     as_frame = LSTMForecaster(lookback=4, **TINY).fit(X[:30], df[["y"]][:30])
     pd.testing.assert_series_equal(as_frame.predict(X[30:33]), fc.predict(X[30:33]))
+
+
+def test_covariates_numbered_by_row_beside_a_dated_y_cross_validate():
+    # X with pandas' default index, y a dated Series: each fold's X is a slice,
+    # RangeIndex(k, ...), which numbers rows as the default index does (every
+    # fold failed: "X and y are indexed differently"). Scores equal the aligned
+    # form's, a moving training window (max_train_size) included.
+    df = monthly(n=60)
+    X, y = df[["x"]], df["y"]
+    numbered = X.reset_index(drop=True)
+    fc = LSTMForecaster(lookback=4, **TINY)
+    for cv in (TimeSeriesSplit(3), TimeSeriesSplit(3, max_train_size=30)):
+        scores = cross_val_score(fc, numbered, y, cv=cv, error_score="raise")
+        assert np.isfinite(scores).all()
+        np.testing.assert_array_equal(scores, cross_val_score(fc, X, y, cv=cv))
+    # Numbers beside numbers are labels: they must agree.
+    with pytest.raises(ValueError, match="X and y are indexed differently"):
+        clone(fc).fit(numbered[10:40], y[10:40].reset_index(drop=True))
 
 
 def test_a_model_fitted_on_arrays_reads_a_frame_by_position_with_a_warning():

@@ -336,6 +336,6 @@ def unit_mean_weights(weight, part=None):
             f"weight{where}. Give those samples weight, or "
             + ("change validation_fraction or random_state, or fit with "
                "early_stopping=False." if part else "drop them."))
-    if np.all(weight == weight[0]):
+    if np.all(weight == weight.flat[0]):
         return None
     return (weight / weight.mean()).astype(np.float32)
