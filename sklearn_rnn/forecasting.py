@@ -504,14 +504,17 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 target_values = column_or_1d(y, warn=True)
             if reset and isinstance(y, pd.Series):
                 self._y_name = y.name
-            if (isinstance(y, pd.Series) and index is not None
-                    and not _in_zone_of(y.index, index[0] if len(index) else None).equals(index)):
-                if not _numbers_rows(index, y):
-                    raise ValueError(
-                        "X and y are indexed differently; their rows would be paired by "
-                        "position, not by time. Give y the index of X (or align them with "
-                        "y.reindex(X.index)).")
-                index = y.index  # X's index counts rows: y's is the time index
+            # Compared as time stamps (a pyarrow index holds numpy's as well).
+            y_index = _time_index(y.index) if isinstance(y, pd.Series) else None
+            if y_index is not None and index is not None:
+                index = _time_index(index)
+                if not _in_zone_of(y_index, index[0] if len(index) else None).equals(index):
+                    if not _numbers_rows(index, y_index):
+                        raise ValueError(
+                            "X and y are indexed differently; their rows would be paired "
+                            "by position, not by time. Give y the index of X (or align "
+                            "them with y.reindex(X.index)).")
+                    index = y_index  # X's index counts rows: y's is the time index
         if need_target:
             target_values = self._check_target(target_values, need_target)
         index = None if index is None else _time_index(index)
@@ -530,7 +533,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             # Its index counts rows, not time, so later rows are read as an
             # array's: the steps after the data seen.
             self._counts_rows = (isinstance(X, pd.DataFrame) and y is not None
-                                 and _numbers_rows(X.index, y)
+                                 and _numbers_rows(X.index, y_index)
                                  and not (isinstance(y, pd.Series)
                                           and y.index.equals(X.index)))
             # Forecasts come back in the target's container: arrays for a target
@@ -884,15 +887,15 @@ def _default_index(index):
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
-def _numbers_rows(index, y):
-    """Whether a frame X's ``index`` only numbers its rows beside ``y``: pandas'
-    default index, or -- beside a Series ``y`` indexed by time stamps -- any
-    RangeIndex of step 1 (a slice of a default index: a cross-validation fold
-    of covariates whose time index is ``y``'s)."""
+def _numbers_rows(index, y_index):
+    """Whether a frame X's ``index`` only numbers its rows beside a Series ``y``
+    indexed by ``y_index`` (None: no Series): pandas' default index, or --
+    beside time stamps -- any RangeIndex of step 1 (a slice of a default
+    index: a cross-validation fold of covariates whose time index is y's)."""
     if _default_index(index):
         return True
-    return (isinstance(index, pd.RangeIndex) and index.step == 1 and isinstance(y, pd.Series)
-            and isinstance(y.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)))
+    return (isinstance(index, pd.RangeIndex) and index.step == 1
+            and isinstance(y_index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)))
 
 
 def _time_index(index):

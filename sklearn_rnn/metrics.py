@@ -117,6 +117,11 @@ class _MASEScorer:
     def __repr__(self):
         return "mase_scorer"
 
+    _routing_repr = __repr__  # how scikit-learn's routing messages name it
+
+    def _accept_sample_weight(self):  # what a multi-metric search asks its scorers
+        return True
+
     def __reduce__(self):  # the shared scorer unpickles as itself
         if self._sample_weight_request is None:
             return "mase_scorer"

@@ -33,7 +33,9 @@ _PARAMETERS = """
     max_epochs : int, default=200
         Upper bound on passes over the training data.
     batch_size : int or "auto", default="auto"
-        Sequences per gradient step (and per forward pass at predict time).
+        Sequences per gradient step. ``predict`` takes at least this many per
+        forward pass, more (up to 512) while a batch's hidden states stay
+        within 64 MB (16M floats).
         "auto" takes ``n_train // 32`` within [16, 128]: many steps per epoch
         on small data sets, batches of 128 on large ones.
     lr : float, default=3e-3

@@ -93,6 +93,11 @@ def test_a_pyarrow_time_index_is_placed_in_time(arrow_type):
     np.testing.assert_array_equal(fc_arrow.predict(as_arrow[31:]), fc.predict(series[31:]))
     with pytest.raises(ValueError, match="The rows to predict start at"):
         fc_arrow.predict(as_arrow[:2])
+    # The (X, y) form: the same stamps, one index numpy's, the other pyarrow's.
+    X = pd.DataFrame({"c": np.arange(30.0)}, index=index[:30])
+    fitted = LSTMForecaster(lookback=3, early_stopping=False, **FAST).fit(X, as_arrow[:30])
+    future = pd.DataFrame({"c": [30.0]}, index=index[30:31])
+    assert list(fitted.predict(future).index) == list(index[30:31])
 
 
 def test_inferred_frequency_extends_the_index_quietly(tmp_path):
@@ -485,11 +490,16 @@ def test_mase_scorer_weighs_rows_as_score_does():
     assert mase_scorer(fc, test, sample_weight=weight) == pytest.approx(
         -np.average(errors, weights=weight))
     # A weighted search scores with the weights, without scikit-learn's warning
-    # that the scorer cannot take them.
+    # that the scorer cannot take them; with several metrics too (it raised
+    # AttributeError: no _accept_sample_weight).
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         GridSearchCV(LSTMForecaster(target="y", **FAST), {"lookback": [3, 4]},
                      cv=TimeSeriesSplit(2), scoring=mase_scorer).fit(
+            df, sample_weight=np.linspace(1, 2, len(df)))
+        GridSearchCV(LSTMForecaster(target="y", **FAST), {"lookback": [3]},
+                     cv=TimeSeriesSplit(2), refit="mase",
+                     scoring={"mase": mase_scorer, "again": mase_scorer}).fit(
             df, sample_weight=np.linspace(1, 2, len(df)))
 
 
@@ -513,10 +523,12 @@ def test_mase_scorer_takes_weights_under_metadata_routing():
         weighted = cross_validate(fc.set_fit_request(sample_weight=False), df, cv=cv,
                                   scoring=weighted_scorer,
                                   params={"sample_weight": weight})["test_score"]
-        # Passed but asked for by nobody: scikit-learn's error, as for its scorers.
-        with pytest.raises(Exception, match="sample_weight"):
-            cross_validate(LSTMForecaster(target="y", lookback=4, **FAST), df, cv=cv,
-                           scoring=mase_scorer, params={"sample_weight": weight})
+        # Passed but asked for by nobody: scikit-learn's error, as for its scorers,
+        # naming the scorer as users know it.
+        with pytest.raises(Exception, match=r"sample_weight.*mase_scorer\.score"):
+            cross_validate(LSTMForecaster(target="y", lookback=4, **FAST).set_fit_request(
+                sample_weight=False), df, cv=cv, scoring=mase_scorer,
+                params={"sample_weight": weight})
     with pytest.raises(RuntimeError, match="metadata routing is enabled"):
         mase_scorer.set_score_request(sample_weight=True)
     assert mase_scorer.get_metadata_routing().score.requests == {"sample_weight": None}

@@ -163,6 +163,13 @@ def test_a_pyarrow_list_column_holds_sequences():
     from_arrow = GRURegressor(**FAST).fit(column, y)
     np.testing.assert_array_equal(from_arrow.predict(column), model.predict(X))
     np.testing.assert_array_equal(model.predict(column.to_frame()), model.predict(X))
+    # Lists of lists: one (n_timesteps, n_features) sequence a cell.
+    X2 = ragged(n=30)
+    nested = pd.Series([x.tolist() for x in X2],
+                       dtype=pd.ArrowDtype(pa.list_(pa.list_(pa.float64()))))
+    model2 = GRURegressor(**FAST).fit(X2, y)
+    assert GRURegressor(**FAST).fit(nested, y).n_features_in_ == 2
+    np.testing.assert_array_equal(model2.predict(nested), model2.predict(X2))
 
 
 def test_sequences_in_a_column_stay_sequences_when_a_fold_shares_one_length():
@@ -316,10 +323,11 @@ def test_predict_runs_in_large_batches_with_the_same_outputs(monkeypatch):
     model.net_.infer = lambda x, **kw: sizes.append(len(x)) or infer(x, **kw)
     fast = model.predict(X)
     assert sizes == [200]
-    # Long sequences: at most PREDICT_STEPS padded steps a batch, never fewer
-    # sequences than the training batch.
-    for limit, expected in ((20 * X.shape[1], 20), (4 * X.shape[1], 16)):
-        monkeypatch.setattr(_engine, "PREDICT_STEPS", limit)
+    # Long sequences or wide states: at most PREDICT_FLOATS floats of hidden
+    # states (padded steps x hidden 8) a batch, never fewer sequences than the
+    # training batch.
+    for limit, expected in ((20 * X.shape[1] * 8, 20), (4 * X.shape[1] * 8, 16)):
+        monkeypatch.setattr(_engine, "PREDICT_FLOATS", limit)
         sizes.clear()
         np.testing.assert_allclose(model.predict(X), fast, rtol=1e-6, atol=1e-6)
         assert max(sizes) == expected

@@ -314,7 +314,7 @@ def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
     pearson, spearman, oov = sg.evaluate_word_pairs(pairs)
     assert oov == 0.0
     # "cat" stands for "Cat" (40 times) rather than "cat" (20 times); "the" for
-    # "THE", first of the three words seen 20 times (ties: last seen first).
+    # "THE", first of the three words seen 20 times (ties: the latest to appear first).
     expected = [sg.similarity("Cat", "Dog"), sg.similarity("Cat", "THE"),
                 sg.similarity("Dog", "saw")]
     assert pearson.statistic == pytest.approx(np.corrcoef(expected, [1, 2, 3])[0, 1])
@@ -323,7 +323,7 @@ def test_word_pairs_match_a_cased_vocabulary_case_insensitively():
 
 
 def test_vocabulary_is_ordered_and_cased_as_gensim_orders_it(tmp_path):
-    # Most frequent first, ties last-seen first; word pairs matched by upper case
+    # Most frequent first, ties by first appearance, latest first; pairs matched by upper case
     # (the dotless "ı" upper-cases to "I", as "i" does: both stand for "i", seen
     # as often and later; case-folding kept them apart).
     docs = [["a", "b", "c", "d"], ["d", "e"], ["a", "b", "c", "e"], ["ı", "x", "y"],
@@ -373,6 +373,19 @@ def test_transform_needs_memory_of_the_tokens_not_tokens_times_vector_size(aggre
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
     n_tokens = sum(map(len, ids))   # about 60,000: x 64 floats would be 15 MB
     assert peak < 4 * out.nbytes + 100 * n_tokens + (1 << 20)
+
+
+def test_a_long_document_aggregates_without_float32_drift():
+    # Summing 200k vectors one after another in float32 drifted by 2e-4
+    # (relative); reduceat's sums stay near float32's resolution.
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(50)]
+    doc = list(rng.choice(words, size=200_000))
+    sg = SkipGramTransformer(vector_size=16, min_count=1, epochs=1, random_state=0).fit(
+        [doc[:2000]])
+    ids = np.array([sg.vocabulary_[w] for w in doc])
+    exact = sg.embeddings_.astype(np.float64)[ids].mean(axis=0)
+    np.testing.assert_allclose(sg.transform([doc])[0], exact, rtol=1e-5, atol=1e-6)
 
 
 def test_word_pairs_count_only_the_most_frequent_words_as_gensim():
@@ -577,7 +590,7 @@ def test_default_tokenizer_gives_the_same_tokens_whatever_the_normal_form():
     nfd = [unicodedata.normalize("NFD", d) for d in docs]
     params = dict(vector_size=4, min_count=1, epochs=1, sample=0, random_state=0)
     sg = SkipGramTransformer(**params).fit(docs)
-    # (Each word is seen once: gensim's order of ties, last seen first.)
+    # (Each word is seen once: gensim's order of ties, latest first appearance first.)
     assert list(sg.vocabulary_) == ["i\u0307stanbul", "is", "big", "naïve", "café",
                                     "हिंदी", "भाषा", "don't", "dogs", "a''b"][::-1]
     assert list(SkipGramTransformer(**params).fit(nfd).vocabulary_) == list(sg.vocabulary_)

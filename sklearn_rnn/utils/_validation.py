@@ -76,17 +76,33 @@ def _sequence_column(X):
     row stacked into a ``(n_timesteps, n_channels)`` sequence."""
     if getattr(X, "ndim", None) == 2 and X.shape[1] >= 1 and len(X) and all(
             map(_holds_cells, X.dtypes if hasattr(X, "dtypes") else [X.dtype])):
-        cells = X.to_numpy(dtype=object) if hasattr(X, "to_numpy") else X
+        cells = _cells(X)
         if not any(map(_is_sequence, cells[:, 0])):
             return None  # (a missing cell is named per item or row below)
         if cells.shape[1] == 1:
             return list(cells[:, 0])
         return [_stack_channels(i, row) for i, row in enumerate(cells)]
     if getattr(X, "ndim", None) == 1 and _holds_cells(getattr(X, "dtype", None)) and len(X):
-        cells = X.to_numpy(dtype=object) if hasattr(X, "to_numpy") else X
+        cells = _cells(X)
         if any(map(_is_sequence, cells)):
             return list(cells)
     return None
+
+
+def _cells(X):
+    """The cells of ``X`` as an object array. pyarrow lists of lists (one
+    ``(n_timesteps, n_features)`` sequence a cell) come out of pandas as arrays
+    of arrays: each becomes one 2-D array."""
+    if not hasattr(X, "to_numpy"):
+        return X
+    cells = X.to_numpy(dtype=object)
+    if any(isinstance(t, pd.ArrowDtype)
+           for t in (X.dtypes if isinstance(X, pd.DataFrame) else [X.dtype])):
+        for i, cell in np.ndenumerate(cells):
+            if isinstance(cell, np.ndarray) and cell.dtype == object and len(cell) and all(
+                    isinstance(c, np.ndarray) for c in cell):
+                cells[i] = np.stack(cell) if len({len(c) for c in cell}) == 1 else cell
+    return cells
 
 
 def _holds_cells(dtype):
