@@ -594,10 +594,18 @@ def _restore_net(estimator, net_doc, tensors, device):
                     callbacks=[],
                     iterator_train__generator=torch.Generator(), verbose=0)
     state = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
-    with module_build():  # float32, ordinary tensors, the caller's RNG untouched
-        net = estimator._make_engine(torch.device(device), settings)
-        net.module_.load_state_dict(state)
-        net.module_.to(net.device)
+    # The network as it was built: a parameter that defines it may have been
+    # set_params'd since (predict then refuses it until it is set back).
+    built = getattr(estimator, "_built_with", None) or {}
+    now = {k: getattr(estimator, k) for k in built if hasattr(estimator, k)}
+    try:
+        vars(estimator).update({k: v for k, v in built.items() if k in now})
+        with module_build():  # float32, ordinary tensors, the caller's RNG untouched
+            net = estimator._make_engine(torch.device(device), settings)
+            net.module_.load_state_dict(state)
+            net.module_.to(net.device)
+    finally:
+        vars(estimator).update(now)
     history = _decode(net_doc["history"], tensors)
     if not all(isinstance(epoch, dict) for epoch in history):
         raise _Malformed("the training history is not a list of epochs")

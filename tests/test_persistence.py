@@ -67,6 +67,28 @@ def test_round_trip_predicts_identically(case, tmp_path):
         np.testing.assert_array_equal(got, expected)
 
 
+def test_a_network_parameter_changed_after_fit_loads_the_network_as_fitted(tmp_path):
+    # The file rebuilt the network from the current parameters: set_params(pooling=
+    # "mean") after fit loaded silently wrong predictions, hidden_size=8 not at all.
+    model = sklearn_rnn.LSTMRegressor(**FAST).fit(X_SEQ, X_SEQ[:, 0, 1])
+    expected = model.predict(X_SEQ)
+    model.set_params(pooling="mean", hidden_size=8)
+    save(model, tmp_path / "m.skrnn")
+    restored = load(tmp_path / "m.skrnn")
+    assert restored.get_params() == model.get_params()  # the user's parameters stay
+    np.testing.assert_array_equal(restored.predict(X_SEQ), expected)
+    with pytest.raises(ValueError, match="it was built with hidden_size=4"):
+        restored.set_params(warm_start=True).fit(X_SEQ, X_SEQ[:, 0, 1])
+    fc = sklearn_rnn.LSTMForecaster(target="y", lookback=6, **FAST).fit(FRAME.iloc[:90])
+    expected = fc.predict(FRAME.iloc[90:])
+    fc.set_params(level=False)
+    save(fc, tmp_path / "f.skrnn")
+    restored = load(tmp_path / "f.skrnn")
+    with pytest.raises(ValueError, match="built with level=True"):
+        restored.predict(FRAME.iloc[90:])
+    assert restored.set_params(level=True).predict(FRAME.iloc[90:]).equals(expected)
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_load_leaves_torch_rng_and_default_dtype_alone(case, tmp_path):
     """Loading builds a module (randomly initialised, then overwritten): it must
