@@ -11,6 +11,7 @@ import difflib
 import functools
 import inspect
 import os
+import tempfile
 import threading
 import warnings
 
@@ -65,10 +66,13 @@ class Checkpoint(Callback):
 
     def __init__(self, estimator):
         self.estimator = estimator
+        self.failed = False
 
     def on_epoch_end(self, net, **kwargs):
         from .persistence import save
 
+        if self.failed:
+            return
         estimator = self.estimator
         estimator.n_iter_ = len(net.history)
         estimator.history_ = estimator._epoch_history()
@@ -80,9 +84,18 @@ class Checkpoint(Callback):
         try:
             save(estimator, partial)
             os.replace(partial, directory / "checkpoint.skrnn")
-        except BaseException:
+        except BaseException as exc:
             partial.unlink(missing_ok=True)
-            raise
+            if not isinstance(exc, Exception):  # KeyboardInterrupt: fit handles it
+                raise
+            # A disk that fills up, a directory that stops being writable, state
+            # that cannot be saved: the training in memory goes on, said once.
+            self.failed = True
+            warnings.warn(
+                f"{type(estimator).__name__} could not write its checkpoint after epoch "
+                f"{len(net.history)} to {str(directory)!r} ({type(exc).__name__}: "
+                f"{exc}); training goes on without checkpoints (the last one written, if "
+                "any, stays).", RuntimeWarning, stacklevel=2)
 
     def __getstate__(self):
         # A fitted estimator's pickle should not hold itself through its engine.
@@ -412,14 +425,19 @@ class BaseNetEstimator(BaseEstimator):
         cannot be a writable directory fails at once, not after the first epoch."""
         if self.checkpoint_dir is None:
             return
+        if not os.fspath(self.checkpoint_dir):  # "" would be the working directory
+            raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} is empty; give a "
+                             "directory (or None for no checkpoints).")
         directory = Path(self.checkpoint_dir)
         try:
             directory.mkdir(parents=True, exist_ok=True)
+            # Writable in fact, not only by its permission bits (a read-only
+            # mount, /sys as root): a probe file, removed at once.
+            with tempfile.TemporaryFile(dir=directory):
+                pass
         except OSError as exc:
             raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} cannot be used as a "
-                             f"directory: {exc}") from None
-        if not os.access(directory, os.W_OK):
-            raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} is not writable.")
+                             f"writable directory: {exc}") from None
 
     def _recover(self, what, *, first, fresh_moments=False):
         """After a failed or interrupted epoch: keep the last completed one (with early

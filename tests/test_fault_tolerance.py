@@ -7,6 +7,7 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+import sklearn_rnn
 from sklearn_rnn import ElmanRegressor, LSTMForecaster
 from sklearn_rnn._engine import BatchSlicer
 
@@ -142,10 +143,41 @@ def test_checkpoint_dir_that_cannot_be_a_directory_fails_before_training(tmp_pat
     blocker.write_text("")
     model = ElmanRegressor(checkpoint_dir=str(blocker), **PARAMS)
     with pytest.raises(ValueError, match="checkpoint_dir=.*a_file.* cannot be used as a "
-                                         "directory"):
+                                         "writable directory"):
         model.fit(X, Y)
     with pytest.raises(NotFittedError):
         model.predict(X)
+    # "" (an unset variable, likely) would have written into the working directory.
+    with pytest.raises(ValueError, match="checkpoint_dir='' is empty"):
+        ElmanRegressor(checkpoint_dir="", **PARAMS).fit(X, Y)
+
+
+def test_a_checkpoint_that_cannot_be_written_warns_and_training_goes_on(tmp_path,
+                                                                         monkeypatch):
+    # A disk filling up mid-fit (or state the file format cannot hold) aborted the
+    # fit and lost the trained network; now it warns once and trains on.
+    from sklearn_rnn import persistence
+
+    calls = []
+
+    def failing_save(estimator, path):
+        calls.append(path)
+        if len(calls) >= 2:
+            raise OSError(28, "No space left on device")
+        return original(estimator, path)
+
+    original = persistence.save
+    monkeypatch.setattr(persistence, "save", failing_save)
+    params = {**PARAMS, "max_epochs": 4, "early_stopping": False, "patience": 10}
+    model = ElmanRegressor(checkpoint_dir=str(tmp_path), **params)
+    with pytest.warns(RuntimeWarning, match=r"could not write its checkpoint after epoch 2 .*"
+                                            r"No space left on device.*training goes on"):
+        model.fit(X, Y)
+    assert model.n_iter_ == 4 and len(calls) == 2       # tried once more, then left alone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.skrnn"]  # epoch 1's
+    assert sklearn_rnn.load(tmp_path / "checkpoint.skrnn").n_iter_ == 1
+    np.testing.assert_array_equal(
+        model.predict(X), ElmanRegressor(**params).fit(X, Y).predict(X))
 
 
 def test_early_stopping_keeps_the_best_epoch_even_when_it_gains_less_than_tol():
