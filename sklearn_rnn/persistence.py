@@ -473,11 +473,19 @@ def load(path, *, device=None):
     # From here on the bytes are in memory, so every error is the file's.
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # zipfile reads the last archive in the bytes and skips what is in
+            # front of it: another saved model (two saves to one stream) would
+            # come back instead of the first, other data be ignored.
+            before = min((i.header_offset for i in archive.infolist()), default=0)
             text = archive.read(_JSON)
             raw = archive.read(_TENSORS)
     except _ZIP_ERRORS as exc:
         raise PersistenceError(f"{where} is not an intact sklearn_rnn estimator file "
                                f"({type(exc).__name__}: {exc}).") from None
+    if before:
+        raise PersistenceError(f"{where} has {before} bytes before its archive (another "
+                               "saved model, or other data): give one model's file or "
+                               "stream, read from its start.")
     try:
         document = json.loads(text.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError

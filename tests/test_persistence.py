@@ -67,6 +67,18 @@ def test_round_trip_predicts_identically(case, tmp_path):
         np.testing.assert_array_equal(got, expected)
 
 
+def test_data_in_front_of_the_archive_is_refused_not_skipped():
+    # zipfile reads the last archive: two saves to one stream loaded the second.
+    stream = io.BytesIO()
+    save(sklearn_rnn.GRURegressor(hidden_size=3), stream)
+    one = stream.getvalue()
+    save(sklearn_rnn.LSTMRegressor(hidden_size=5), stream)
+    for data in (stream.getvalue(), b"HEADER" + one):
+        with pytest.raises(PersistenceError, match=r"\d+ bytes before its archive"):
+            load(io.BytesIO(data))
+    assert load(io.BytesIO(one)).hidden_size == 3
+
+
 def test_a_network_parameter_changed_after_fit_loads_the_network_as_fitted(tmp_path):
     # The file rebuilt the network from the current parameters: set_params(pooling=
     # "mean") after fit loaded silently wrong predictions, hidden_size=8 not at all.
