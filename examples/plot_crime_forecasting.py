@@ -91,7 +91,7 @@ results = {"naive (2014 repeated)": scores(naive)}
 #
 # With ``level=True`` (the default) every window is read relative to its last
 # value, so the network learns year-to-year changes and an untrained network
-# already forecasts "no change". A network this small on about 1,300 windows is
+# starts near "no change" (plus its random initial output). A network this small on about 1,300 windows is
 # sensitive to its initial weights, so every configuration is trained with 5 seeds
 # and the table reports the mean (and the spread of the overall MAE). The settings
 # (``hidden_size=32``, ``lr=3e-3``, ``patience=20``) come from a quick manual check;
@@ -199,7 +199,7 @@ print(pd.DataFrame({name: table.loc[shown, "MAE"] for name, table in results.ite
 # slowly and, from 2015 to 2019, without a pattern that the previous 8 years of the
 # same rate predict; the naive forecast's error is mostly the unpredictable drift of
 # each state, such as the rise of 2015-2016 that broke a 25-year decline in many
-# states. The network's "no change" starting point (``level=True``) keeps it close to
+# states. The network's start near "no change" (``level=True``) keeps it close to
 # naive, and what it learns on top is as likely to hurt as to help a given state. Two
 # further handicaps: the training series end with the FBI's 2013 change of the rape
 # definition, which lifts the violent crime rate of many states without any change in

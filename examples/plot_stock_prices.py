@@ -73,7 +73,7 @@ print(f"{len(data)} trading days, {data.index[0].date()} to {data.index[-1].date
 #   have no level to follow, and ``level=True`` would mean "tomorrow's return =
 #   today's return";
 # * the **price model** forecasts the price with the default ``level=True``, so
-#   the network learns changes from the last price and starts from "no change".
+#   the network learns changes from the last price and starts near "no change".
 #
 # Both are fitted on the first 1,250 days (which include 250 days of the new
 # regime), with the default early stopping.
@@ -147,7 +147,7 @@ print(f"Share of up days in the test period: {up:.3f} (what 'always up' scores o
 # that is noise fitted to the training period, so the best it can do is come close to
 # naive (its forecasts small in "mean |forecast|"), and a directional accuracy near
 # 50%, or near the share of up days, is the most it can honestly reach. The price
-# model, anchored on "no change" by ``level=True``, stays within a fraction of a
+# model, anchored near "no change" by ``level=True``, stays within a fraction of a
 # percent of naive. (The drift forecast is slightly negative, because the training period ends in
 # the bear regime, so its directional accuracy is the share of down days.) The price
 # MASE of about 2 says why every model's error is large: the test days' moves are

@@ -211,7 +211,7 @@ for label, clip in (("no clipping", None), ("clip_grad_norm=1.0", 1.0)):
 
 # %%
 # Without clipping, once the recurrent weights are doubled the largest gradient
-# of an epoch jumps from 0.2 to 1.2-7.7 (up to ~40 times larger), and SGD takes
+# of an epoch jumps from 0.2 to 0.7-7.7 (up to ~40 times larger), and SGD takes
 # steps of that size: the recurrent weights keep growing (spectral norm 15.7 at
 # the end, against 3.7 with clipping), the tanh units saturate, and the training
 # loss swings between 0.41 and 0.99 without settling, to end at chance (ln 2 =

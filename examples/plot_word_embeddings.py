@@ -147,12 +147,13 @@ evaluate("TF-IDF + logistic reg.",
 # 5 negatives, as word2vec) on the numba engine, and maps every article to the
 # mean of its words' vectors, standardised for the classifier. 3 epochs rather
 # than word2vec's 5 keep the example short (44 s on two quiet cores, about 3
-# minutes on busy ones); 5 epochs scored 0.674 in a separate run, 3 epochs 0.668. In a side
+# minutes on busy ones); 5 epochs scored 0.681 in a separate run, 3 epochs 0.657. In a side
 # check, ``C`` of 0.1, 1 or 10 and ``aggregate="tfidf"`` all scored between
 # 0.656 and 0.669. Two threads update the vectors without locks (Hogwild, as
 # word2vec does), so scores and neighbours move a little between runs (0.668
 # and 0.671 in two runs; 0.664 after the numba engine's random streams were
-# re-derived in session 7); ``n_threads=1`` makes them reproducible.
+# re-derived in session 7; 0.657 and 0.663 after the vocabulary took gensim's order
+# in session 8, 0.668 with one thread); ``n_threads=1`` makes them reproducible.
 embed = SkipGramTransformer(vector_size=100, window=5, min_count=5, epochs=3,
                             n_threads=2, random_state=0)
 scores = evaluate("skip-gram mean + logistic reg.",
