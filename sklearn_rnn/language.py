@@ -302,7 +302,7 @@ class RNNLanguageModel(BaseNetEstimator):
                 or max_length < 0):
             raise ValueError(f"max_length must be a non-negative integer; got {max_length!r}.")
         if (not isinstance(temperature, Real) or isinstance(temperature, bool)
-                or not math.isfinite(temperature) or temperature <= 0):
+                or not _finite(temperature) or temperature <= 0):
             raise ValueError(
                 f"temperature must be a finite number > 0; got {temperature!r}. For the "
                 "most likely character at every step, use top_k=1.")
@@ -460,9 +460,15 @@ class RNNLanguageModel(BaseNetEstimator):
         last, states = [], []
         for prefix in prefixes:  # one pass over each prefix warms its state
             ids = np.concatenate([[_END], self._encode(prefix)]).astype(np.int64)
-            logits, state = module.run(torch.from_numpy(ids)[None].to(device))
-            last.append(logits[:, -1])
+            x, state = torch.from_numpy(ids)[None].to(device), None
+            # In chunks, carrying the state, as score reads texts: memory of one
+            # chunk's logits, whatever the prefix's length; only the last step's
+            # are kept (a view would keep the whole prefix's alive).
+            for t0 in range(0, x.shape[1], _SCORE_CHUNK):
+                logits, state = module.run(x[:, t0:t0 + _SCORE_CHUNK], state)
+            last.append(logits[:, -1].clone())
             states.append(state)
+            del logits
         logits = torch.cat(last)
         state = (tuple(torch.cat(s, dim=1) for s in zip(*states))
                  if isinstance(states[0], tuple) else torch.cat(states, dim=1))
@@ -494,6 +500,14 @@ class RNNLanguageModel(BaseNetEstimator):
         tags.input_tags.string = True
         tags.target_tags.required = False
         return tags
+
+
+def _finite(number):
+    """Whether ``number`` is finite (an integer too large for a float is not)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _code_points(text):

@@ -196,7 +196,7 @@ def test_fit_rejects_text_too_short_for_early_stopping():
 def test_complete_rejects_bad_arguments(lm):
     with pytest.raises(ValueError, match=r"not in the vocabulary.*\['#', '1', 'Z'\]"):
         lm.complete("Zebra #1")
-    for temperature in (0, -1.0, float("nan"), float("inf")):
+    for temperature in (0, -1.0, float("nan"), float("inf"), 10**400):
         with pytest.raises(ValueError, match="temperature"):
             lm.complete("the", temperature=temperature)
     with pytest.raises(ValueError, match="top_k"):
@@ -205,6 +205,18 @@ def test_complete_rejects_bad_arguments(lm):
         lm.complete("the", max_length=-1)
     with pytest.raises(TypeError, match="item 0 is int"):
         lm.complete([1])
+
+
+def test_a_long_prefix_is_read_in_chunks_with_the_same_completion(lm, monkeypatch):
+    # complete() read each prefix in one pass and kept its whole (length x
+    # vocabulary) logits alive: a 1M-character prefix took 0.7 GB; it now reads
+    # chunks, as score does.
+    from sklearn_rnn import language
+
+    prefixes = ["the cat sat on the mat and the dog", "a"]
+    expected = lm.complete(prefixes, max_length=12, random_state=3)
+    monkeypatch.setattr(language, "_SCORE_CHUNK", 4)
+    assert lm.complete(prefixes, max_length=12, random_state=3) == expected
 
 
 def test_unfitted_and_invalid_parameters():
