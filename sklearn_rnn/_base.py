@@ -7,6 +7,7 @@ every estimator; ``BaseSequenceEstimator`` adds the sequence input contract
 
 from numbers import Integral, Real
 
+import contextlib
 import difflib
 import functools
 import inspect
@@ -77,15 +78,16 @@ class Checkpoint(Callback):
         estimator.n_iter_ = len(net.history)
         estimator.history_ = estimator._epoch_history()
         directory = Path(estimator.checkpoint_dir)
-        directory.mkdir(parents=True, exist_ok=True)
         # A name of its own: the fits of a parallel search share checkpoint_dir
         # (clone copies it), and one fit's replace must not move another's file.
         partial = directory / f"checkpoint.skrnn.{os.getpid()}-{threading.get_ident()}.partial"
         try:
+            directory.mkdir(parents=True, exist_ok=True)
             save(estimator, partial)
             os.replace(partial, directory / "checkpoint.skrnn")
         except BaseException as exc:
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the directory itself may be gone
+                partial.unlink(missing_ok=True)
             if not isinstance(exc, Exception):  # KeyboardInterrupt: fit handles it
                 raise
             # A disk that fills up, a directory that stops being writable, state

@@ -540,7 +540,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             # given as an array y (as TransformedTargetRegressor passes it).
             self._array_target = y is not None and not isinstance(y, pd.Series)
         elif (getattr(self, "_counts_rows", False) and series_col is None
-              and _default_index(index)):
+              and isinstance(index, pd.RangeIndex) and index.step == 1):
+            # Numbered rows, as fitted (the default index, or a slice of it): an
+            # array's, the steps after the fitted data.
             indexed, index = False, None
         if index is None:
             index = pd.RangeIndex(len(covariates))

@@ -604,8 +604,11 @@ def _restore_net(estimator, net_doc, tensors, device):
     state = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
     # The network as it was built: a parameter that defines it may have been
     # set_params'd since (predict then refuses it until it is set back).
-    built = getattr(estimator, "_built_with", None) or {}
-    now = {k: getattr(estimator, k) for k in built if hasattr(estimator, k)}
+    built = vars(estimator).get("_built_with") or {}
+    if not isinstance(built, dict) or not set(built) <= set(estimator.get_params(deep=False)):
+        raise _Malformed("the parameters the network was built with are not a mapping of "
+                         "the estimator's parameters")
+    now = {k: vars(estimator)[k] for k in built if k in vars(estimator)}
     try:
         vars(estimator).update({k: v for k, v in built.items() if k in now})
         with module_build():  # float32, ordinary tensors, the caller's RNG untouched

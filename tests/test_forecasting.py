@@ -424,6 +424,11 @@ def test_covariates_numbered_by_row_beside_a_dated_y_cross_validate():
         scores = cross_val_score(fc, numbered, y, cv=cv, error_score="raise")
         assert np.isfinite(scores).all()
         np.testing.assert_array_equal(scores, cross_val_score(fc, X, y, cv=cv))
+    # A hand-written loop: predict reads the next numbered rows as the steps after
+    # the fitted ones (it refused them: "indexed by numbers").
+    sliced = clone(fc).fit(numbered[10:40], y[10:40])
+    dated = clone(fc).fit(X[10:40], y[10:40])
+    np.testing.assert_array_equal(sliced.predict(numbered[40:45]), dated.predict(X[40:45]))
     # Numbers beside numbers are labels: they must agree.
     with pytest.raises(ValueError, match="X and y are indexed differently"):
         clone(fc).fit(numbered[10:40], y[10:40].reset_index(drop=True))

@@ -177,6 +177,10 @@ def _rewrite(path, out, json_edit=None, tensors=None):
     (lambda d: d.update({"format_version": 99}), "format version 99"),
     (lambda d: d.update({"format": "pickle"}), "not an sklearn_rnn"),
     (lambda d: d["params"]["__dict__"].update({"no_such_param": 1}), "does not fit"),
+    (lambda d: d["state"]["__dict__"].update({"_built_with": "hidden_size"}),
+     "built with are not a mapping"),
+    (lambda d: d["state"]["__dict__"]["_built_with"]["__dict__"].update({"get_params": 1}),
+     "built with are not a mapping"),
 ])
 def test_tampered_json_is_refused(edit, match, tmp_path):
     path = _rewrite(_model_file(tmp_path), tmp_path / "bad.skrnn", json_edit=edit)

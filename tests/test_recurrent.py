@@ -170,6 +170,8 @@ def test_a_pyarrow_list_column_holds_sequences():
     model2 = GRURegressor(**FAST).fit(X2, y)
     assert GRURegressor(**FAST).fit(nested, y).n_features_in_ == 2
     np.testing.assert_array_equal(model2.predict(nested), model2.predict(X2))
+    # In a frame (pandas hands its cells out read-only).
+    np.testing.assert_array_equal(model2.predict(nested.to_frame()), model2.predict(X2))
 
 
 def test_sequences_in_a_column_stay_sequences_when_a_fold_shares_one_length():

@@ -98,6 +98,7 @@ def _cells(X):
     cells = X.to_numpy(dtype=object)
     if any(isinstance(t, pd.ArrowDtype)
            for t in (X.dtypes if isinstance(X, pd.DataFrame) else [X.dtype])):
+        cells = np.array(cells, dtype=object)  # pandas may hand out a read-only view
         for i, cell in np.ndenumerate(cells):
             if isinstance(cell, np.ndarray) and cell.dtype == object and len(cell) and all(
                     isinstance(c, np.ndarray) for c in cell):
