@@ -181,6 +181,8 @@ FIT_CASES = [
      r"X\[3\] has 3 features per time step but X\[0\] has 2"),
     ("ragged_sparse_items", [sparse.csr_matrix(np.ones((3, 2)))] * N, None,
      r"X\[0\] is a sparse matrix"),
+    ("ragged_time_step", [[[1.0, 2.0], [3.0]]] + [[[1.0, 2.0], [3.0, 4.0]]] * (N - 1), None,
+     r"X\[0\] has time steps of \[1, 2\] values; each time step"),
     ("sparse_matrix", sparse.csr_matrix(X), None,
      r"X is a sparse matrix \(csr_matrix\); \w+ needs dense input \(call X.toarray\(\)\)"),
     ("sparse_array", sparse.coo_array(X), None, r"X is a sparse matrix \(coo_array\)"),

@@ -65,7 +65,14 @@ def _is_sequence_list(X):
     """
     if not (isinstance(X, (list, tuple)) and len(X) > 0 and all(map(_is_sequence, X))):
         return False
-    return len({len(s) for s in X}) > 1 or any(np.ndim(s) == 2 for s in X)
+    return len({len(s) for s in X}) > 1 or any(_item_ndim(s) == 2 for s in X)
+
+
+def _item_ndim(s):
+    try:
+        return np.ndim(s)
+    except ValueError:  # rows of different widths: a 2-D sequence, named per item
+        return 2
 
 
 def _sequence_column(X):
@@ -181,6 +188,7 @@ def _sequences_from_list(X):
             a, unchecked = (s if s.dtype in FLOATS else s.astype(np.float64)), True
         else:
             check_not_times(s, input_name=f"X[{i}]")
+            _check_step_widths(s, i)
             a = check_array(s, ensure_2d=False, dtype=FLOATS, input_name=f"X[{i}]",
                             ensure_min_samples=0)
         if a.ndim == 1:
@@ -205,6 +213,19 @@ def _sequences_from_list(X):
     if unchecked:
         _check_finite_rows(x, seqs)
     return SequenceBatch(x, None if (lengths == lengths[0]).all() else lengths)
+
+
+def _check_step_widths(s, i):
+    """A 2-D sequence given as rows (lists, or arrays of arrays): every time step
+    needs as many values (numpy would say "inhomogeneous shape")."""
+    if isinstance(s, (list, tuple)) or (isinstance(s, np.ndarray) and s.dtype == object):
+        widths = [len(r) if _is_sequence(r) else None for r in s]
+        if any(w is not None for w in widths) and len(set(widths)) > 1:
+            sizes = sorted(w for w in set(widths) if w is not None)
+            odd = " and steps that are not rows of values" if None in widths else ""
+            raise ValueError(
+                f"X[{i}] has time steps of {sizes} values{odd}; each time step of a 2-D "
+                "sequence needs the same n_features values.")
 
 
 def _check_finite_rows(x, seqs):
