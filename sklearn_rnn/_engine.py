@@ -153,6 +153,7 @@ class SequenceEngine(NeuralNet):
     """
 
     fast_path = None
+    _runner = _runner_iterator = None
 
     def get_default_callbacks(self):
         # skorch's PrintLog formats a table and flushes stdout every epoch even
@@ -160,7 +161,6 @@ class SequenceEngine(NeuralNet):
         # (initialize_callbacks, run again by every fit, reads verbose anew.)
         return [(name, callback) for name, callback in super().get_default_callbacks()
                 if self.verbose or name != "print_log"]
-    _runner = _runner_iterator = None
 
     def get_dataset(self, X, y=None):
         if not hasattr(X, "batch"):
