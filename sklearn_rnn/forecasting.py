@@ -154,6 +154,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             [self._scale(t, p) for t, p in zip(panel.target, positions)],
             [self._scale_covariates(c, p) for c, p in zip(panel.covariates, positions)],
             panel.index)
+        if getattr(self, "_rows_end", None) is not None:  # numbered rows count on
+            self._rows_end += len(panel.rows[0])
         return self
 
     def _advance_origin(self, positions, targets, covariates, indexes):
@@ -536,13 +538,23 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                                  and _numbers_rows(X.index, y_index)
                                  and not (isinstance(y, pd.Series)
                                           and y.index.equals(X.index)))
+            # Where the fitted rows' numbers end: the next numbered rows follow.
+            self._rows_end = X.index.stop if self._counts_rows else None
             # Forecasts come back in the target's container: arrays for a target
             # given as an array y (as TransformedTargetRegressor passes it).
             self._array_target = y is not None and not isinstance(y, pd.Series)
         elif (getattr(self, "_counts_rows", False) and series_col is None
               and isinstance(index, pd.RangeIndex) and index.step == 1):
-            # Numbered rows, as fitted (the default index, or a slice of it): an
-            # array's, the steps after the fitted data.
+            # Numbered rows, as fitted: pandas' default index (a transformer's
+            # output) or the slice that follows the fitted rows' numbers are an
+            # array's rows, the steps after the fitted data.
+            end = getattr(self, "_rows_end", None)
+            if not _default_index(index) and end is not None and index.start != end:
+                raise ValueError(
+                    f"The rows are numbered from {index.start}, but the rows seen so far "
+                    f"end before number {end}: numbered rows (beside a time-indexed y at "
+                    f"fit) must follow them, from {end}, none skipped or repeated. Give "
+                    "the rows y's time index to place them in time.")
             indexed, index = False, None
         if index is None:
             index = pd.RangeIndex(len(covariates))

@@ -429,6 +429,14 @@ def test_covariates_numbered_by_row_beside_a_dated_y_cross_validate():
     sliced = clone(fc).fit(numbered[10:40], y[10:40])
     dated = clone(fc).fit(X[10:40], y[10:40])
     np.testing.assert_array_equal(sliced.predict(numbered[40:45]), dated.predict(X[40:45]))
+    # Only the rows that follow: a gap, or rows already seen, were forecast as the
+    # next steps under their own numbers.
+    for rows in (slice(45, 50), slice(10, 15)):
+        with pytest.raises(ValueError, match="must follow them, from 40"):
+            sliced.predict(numbered[rows])
+    sliced.update(numbered[40:42], y[40:42])
+    dated.update(X[40:42], y[40:42])
+    np.testing.assert_array_equal(sliced.predict(numbered[42:45]), dated.predict(X[42:45]))
     # Numbers beside numbers are labels: they must agree.
     with pytest.raises(ValueError, match="X and y are indexed differently"):
         clone(fc).fit(numbered[10:40], y[10:40].reset_index(drop=True))

@@ -632,3 +632,15 @@ def test_early_stopping_split_falls_back_when_stratifying_cannot_fill_both_parts
     model = GRUClassifier(hidden_size=4, max_epochs=2, validation_fraction=0.6,
                           random_state=0).fit(X, y)
     assert model.predict(X).shape == (10,)
+
+
+def test_sequences_given_as_lists_of_zero_d_values_are_1d():
+    # Iterating a 1-D tensor (or array) gives 0-d tensors: such lists are 1-D
+    # sequences (a check of time-step widths took them for rows).
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=n) for n in (5, 7, 6, 5, 8, 6) * 4]
+    y = np.array([a.sum() for a in arrays])
+    model = GRURegressor(**FAST).fit(arrays, y)
+    for as_steps in ([list(torch.from_numpy(a)) for a in arrays],
+                     [[np.array(v) for v in a] for a in arrays]):
+        np.testing.assert_allclose(model.predict(as_steps), model.predict(arrays), rtol=1e-6)

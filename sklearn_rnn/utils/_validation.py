@@ -219,7 +219,7 @@ def _check_step_widths(s, i):
     """A 2-D sequence given as rows (lists, or arrays of arrays): every time step
     needs as many values (numpy would say "inhomogeneous shape")."""
     if isinstance(s, (list, tuple)) or (isinstance(s, np.ndarray) and s.dtype == object):
-        widths = [len(r) if _is_sequence(r) else None for r in s]
+        widths = [len(r) if _is_sequence(r) and np.ndim(r) else None for r in s]
         if any(w is not None for w in widths) and len(set(widths)) > 1:
             sizes = sorted(w for w in set(widths) if w is not None)
             odd = " and steps that are not rows of values" if None in widths else ""
