@@ -435,8 +435,7 @@ class BaseNetEstimator(BaseEstimator):
             directory.mkdir(parents=True, exist_ok=True)
             # Writable in fact, not only by its permission bits (a read-only
             # mount, /sys as root): a probe file, removed at once.
-            with tempfile.TemporaryFile(dir=directory):
-                pass
+            tempfile.TemporaryFile(dir=directory).close()
         except OSError as exc:
             raise ValueError(f"checkpoint_dir={self.checkpoint_dir!r} cannot be used as a "
                              f"writable directory: {exc}") from None

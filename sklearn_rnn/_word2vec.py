@@ -189,6 +189,7 @@ class SkipGramSteps(StepGraphs):
         self.signs = 2 * self.labels - 1
         # How often each word is used in the batch (zeroed again after each step).
         self.hits = torch.zeros(len(syn0), device=device, dtype=torch.float32)
+        self.ones = torch.ones(batch_pairs, device=device, dtype=torch.float32)
         self._steps = {}
 
     def train(self, center, context, noise, alphas):
@@ -231,7 +232,7 @@ class SkipGramSteps(StepGraphs):
         g = (self.labels - torch.sigmoid(f)) * valid * alpha        # (B, 1 + K)
         g_in = torch.einsum("bk,bkd->bd", g, v_out)
         flat = targets.reshape(-1)
-        g_in = g_in * self._share(x, torch.ones_like(x, dtype=torch.float32))[:, None]
+        g_in = g_in * self._share(x, self.ones[:size])[:, None]
         g = g * self._share(flat, valid.reshape(-1)).view_as(g)
         self.syn0.index_add_(0, x, g_in)
         self.syn1.index_add_(0, flat,
