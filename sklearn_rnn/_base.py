@@ -566,11 +566,13 @@ class BaseSequenceEstimator(BaseNetEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
+        check_consistent_length(batch.x, y)
         weight = check_sample_weight(sample_weight, len(batch))
         if weight is not None:
-            check_consistent_length(batch.x, y)
             keep = np.flatnonzero(weight)
-            if len(keep) < len(batch):  # weight 0: as if the sample were not there
+            if len(keep) < len(batch):  # weight 0: as if the sample were not there,
+                if reset and classes is None:  # but its label a class, as in scikit-learn
+                    classes = self._label_set(y)
                 batch, y, weight = batch.take(keep), _safe_indexing(y, keep), weight[keep]
             if np.all(weight == weight[0]):  # equal weights: exactly as unweighted
                 weight = None
@@ -582,6 +584,11 @@ class BaseSequenceEstimator(BaseNetEstimator):
         train, valid = self._split(batch, y_enc, weight, seed, early_stopping)
         return (self._dataset(*train, device=device),
                 None if valid is None else self._dataset(*valid, device=device))
+
+    def _label_set(self, y):
+        """The classes a fit on ``y`` knows, zero-weighted samples' labels too (a
+        hook: classifiers; None otherwise)."""
+        return None
 
     def _check_lengths(self, batch):
         """Refuse training sequences the network cannot read (a hook; all fine here)."""

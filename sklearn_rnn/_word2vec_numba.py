@@ -7,6 +7,7 @@ search -- does not import numba (0.3-0.4 s on a 2-core machine).
 
 import numba
 import numpy as np
+import torch
 
 from ._word2vec import (_INC, _MULT, MAX_EXP, MAX_PIECE, TABLE_SIZE, _Engine, _tables,
                         epoch_seed)
@@ -212,7 +213,11 @@ class NumbaEngine(_Engine):
         self.noise = alias_tables(cum)
 
     def __enter__(self):
+        # The first call starts numba's OpenMP layer, which resets the OpenMP
+        # thread count torch reads too: keep the caller's torch setting.
+        torch_threads = torch.get_num_threads()
         self.old_threads = numba.get_num_threads()
+        torch.set_num_threads(torch_threads)
         numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
         return self
 

@@ -1,10 +1,13 @@
 """Gradient-health diagnostics: how far back in time the gradient reaches."""
 
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import is_classifier
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .utils import autograd_on, check_sequences, torch_threads
@@ -14,11 +17,15 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     """How strongly the output at the last step depends on each earlier step.
 
     For each time step ``t`` of the sequences in ``X``, the norm of the
-    gradient of the loss (given ``y``; else of the sum of the network's
-    outputs) with respect to the network's input at ``t``, averaged over
-    sequences. Steps are counted back from each sequence's last (valid) step,
-    so ragged sequences line up at their ends. A vanishing gradient shows as
-    a norm decaying geometrically with ``steps_back``; see
+    gradient of each sequence's output with respect to the network's input at
+    ``t``, averaged over sequences. The output is, without ``y``, the sum of a
+    regressor's outputs, or a classifier's log-probability of the class it
+    predicts (the logits' sum would measure a direction softmax ignores);
+    given ``y``, the sequence's own training loss (times its ``class_weight``).
+    Each sequence's gradient is its own, so the values do not depend on how
+    many sequences are passed. Steps are counted back from each sequence's
+    last (valid) step, so ragged sequences line up at their ends. A vanishing
+    gradient shows as a norm decaying geometrically with ``steps_back``; see
     :func:`gradient_decay_rate`.
 
     Parameters
@@ -26,7 +33,7 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     estimator : fitted sequence regressor or classifier
     X : sequences, as the estimator takes them
     y : targets, optional
-        With ``y`` the gradient is that of the training loss.
+        With ``y`` the gradient is that of each sequence's training loss.
     max_samples : int, default=256
         Use at most this many sequences (the first ones).
 
@@ -55,12 +62,12 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
         # without cuDNN, whose RNN backward refuses a module in eval mode (on a GPU).
         with torch_threads(estimator.n_threads), autograd_on(), \
                 torch.backends.cudnn.flags(enabled=False):
-            data = estimator._dataset(batch, None if y is None else estimator._encode_target(
-                np.asarray(y)[:n], reset=False), device=net.device)
+            codes = None if y is None else estimator._encode_target(np.asarray(y)[:n],
+                                                                    reset=False)
+            data = estimator._dataset(batch, codes, device=net.device)
             x = data.x.clone().requires_grad_(True)
             out = module(x, data.lengths) if data.lengths is not None else module(x)
-            target = out.sum() if y is None else net.criterion_(out, data.y)
-            (grad,) = torch.autograd.grad(target, x)
+            (grad,) = torch.autograd.grad(_per_sequence(estimator, out, data.y, codes).sum(), x)
     finally:
         module.train(was_training)
     norms = grad.norm(dim=2).detach().cpu().numpy()                     # (n, T)
@@ -71,13 +78,59 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     return frame.groupby("steps_back", as_index=False)["grad_norm"].mean()
 
 
+def _per_sequence(estimator, out, target, codes):
+    """Each sequence's output (no target) or own training loss, shape ``(n,)``."""
+    if codes is None:
+        if is_classifier(estimator):
+            return torch.log_softmax(out, dim=1).max(dim=1).values
+        return out.reshape(len(out), -1).sum(dim=1)
+    criterion = estimator.net_.criterion_
+    reduction, criterion.reduction = criterion.reduction, "none"
+    try:
+        loss = criterion(out, target).reshape(len(out), -1).mean(dim=1)
+    finally:
+        criterion.reduction = reduction
+    weight = _class_weights(estimator, codes)
+    return loss if weight is None else loss * torch.as_tensor(weight, dtype=loss.dtype,
+                                                              device=loss.device)
+
+
+def _class_weights(estimator, codes):
+    """``class_weight`` of each sequence's class (None where there is none)."""
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str):  # "balanced": over the classes these sequences hold
+        present = np.unique(codes)
+        per_class = np.zeros(len(estimator.classes_))
+        per_class[present] = compute_class_weight("balanced", classes=present, y=codes)
+        return per_class[codes]
+    return estimator._weight_targets(codes, None)
+
+
+def _check_flow(flow, name="flow"):
+    if not isinstance(flow, pd.DataFrame) or not {"steps_back", "grad_norm"} <= set(flow):
+        raise TypeError(f"{name} must be a DataFrame from gradient_flow, with columns "
+                        f"'steps_back' and 'grad_norm'; got {type(flow).__name__}.")
+    norms = flow["grad_norm"].to_numpy(dtype=float)
+    if not np.isfinite(norms).all():
+        raise ValueError(f"{name} has non-finite gradient norms (at steps_back "
+                         f"{flow['steps_back'][~np.isfinite(norms)].tolist()[:5]}): the "
+                         "gradient overflowed or the input holds NaN.")
+    return flow.sort_values("steps_back")
+
+
 def gradient_decay_rate(flow, *, skip=1):
     """Factor by which the gradient shrinks per step back (a geometric fit).
 
     Fits ``log(grad_norm) = a + b * steps_back`` over ``steps_back >= skip``
     (the last step is often special) and returns ``exp(b)``: below 1 the
-    gradient vanishes, above 1 it explodes.
+    gradient vanishes, above 1 it explodes. Steps with a zero gradient (beyond
+    a TDNN's context) are left out.
     """
+    if isinstance(skip, bool) or not isinstance(skip, Integral) or skip < 0:
+        raise ValueError(f"skip must be a non-negative integer; got {skip!r}.")
+    flow = _check_flow(flow)
     part = flow[(flow["steps_back"] >= skip) & (flow["grad_norm"] > 0)]
     if len(part) < 2:
         raise ValueError("gradient_decay_rate needs at least two steps with a non-zero "
@@ -89,7 +142,8 @@ def gradient_decay_rate(flow, *, skip=1):
 def plot_gradient_flow(flows, ax=None, *, normalise=True):
     """Plot gradient flow curves (a DataFrame, or a dict of label -> DataFrame).
 
-    With ``normalise`` each curve is divided by its value at the last step,
+    With ``normalise`` each curve is divided by its value at the last step
+    (``steps_back == 0``),
     so curves of different networks compare by their decay. The y axis is
     logarithmic: geometric decay is a straight line. Returns the axes.
     """
@@ -97,18 +151,27 @@ def plot_gradient_flow(flows, ax=None, *, normalise=True):
 
     if isinstance(flows, pd.DataFrame):
         flows = {"": flows}
+    if not isinstance(flows, Mapping):
+        raise TypeError(f"flows must be a DataFrame from gradient_flow or a dict of label "
+                        f"-> DataFrame; got {type(flows).__name__}.")
+    flows = {label: _check_flow(flow, f"flows[{label!r}]") for label, flow in flows.items()}
+    for label, flow in flows.items():
+        if flow.empty:
+            raise ValueError(f"flows[{label!r}] is empty: nothing to plot.")
     if ax is None:
         ax = plt.gca()
     for label, flow in flows.items():
-        norms = flow["grad_norm"].to_numpy()
-        if normalise and norms[0] > 0:
-            norms = norms / norms[0]
+        norms = flow["grad_norm"].to_numpy(dtype=float)
+        last = norms[flow["steps_back"].to_numpy() == 0]
+        if normalise and len(last) and last[0] > 0:
+            norms = norms / last[0]
         try:
             rate = f" (x{gradient_decay_rate(flow):.2f}/step)"
         except ValueError:  # zero beyond a few steps (a TDNN's finite context)
             rate = ""
-        ax.semilogy(flow["steps_back"], norms, label=f"{label}{rate}".strip())
+        ax.semilogy(flow["steps_back"], norms, label=f"{label}{rate}".strip() or "_flow")
     ax.set_xlabel("steps back from the last step")
     ax.set_ylabel("gradient norm" + (" (relative to the last step)" if normalise else ""))
-    ax.legend()
+    if any(not line.get_label().startswith("_") for line in ax.get_lines()):
+        ax.legend()
     return ax

@@ -82,8 +82,10 @@ def _encode(value, tensors, name):
         tensors[name] = torch.from_numpy(np.ascontiguousarray(value))
         return {"__tensor__": name, "dtype": value.dtype.str}
     if isinstance(value, np.ndarray):
+        # Dates stay numpy scalars: .tolist() makes date/datetime objects of them.
+        items = list(value.ravel()) if value.dtype.kind in "mM" else value.tolist()
         return {"__array__": [_encode(v, tensors, f"{name}.{i}") for i, v in
-                              enumerate(value.tolist())], "dtype": value.dtype.str}
+                              enumerate(items)], "dtype": value.dtype.str}
     if isinstance(value, (bool, str, type(None))):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

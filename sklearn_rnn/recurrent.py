@@ -7,7 +7,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._base import BaseSequenceEstimator, store_parameters
@@ -81,7 +81,8 @@ _PARAMETERS = """
         this many steps, counted back from the (padded) end (so the gradient
         of the last step of a full-length sequence reaches this many steps
         back; the first chunk takes the remainder), carrying the hidden state and detaching it between
-        chunks. None (or a value >= the sequence length) is full BPTT. With
+        chunks. The chunks' gradients add up and the optimizer steps once
+        per batch (not once per chunk, as some truncated-BPTT loops do). None (or a value >= the sequence length) is full BPTT. With
         "last" pooling and equal lengths, training memory grows with
         ``tbptt_steps`` rather than the sequence length (not so for ragged
         sequences, which end in different chunks). Needs
@@ -270,21 +271,43 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         scores = self._forward(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
-    def _encode_target(self, y, reset, classes=None, weight=None):
-        y = column_or_1d(y, warn=True)
+    @staticmethod
+    def _labels(y, name="y"):
+        """``y`` (or ``classes``) as a checked 1-D array of class labels."""
+        if name != "y" and isinstance(y, (set, frozenset, dict, str)):
+            raise TypeError(f"{name} must be an array-like of class labels (a list or an "
+                            f"array); got {type(y).__name__}: {y!r}.")
+        if name != "y" and isinstance(y, (list, tuple)) and all(np.ndim(v) == 0 for v in y):
+            unique_labels(y)  # refuses a mix of strings and numbers, as scikit-learn
+        if name != "y" and np.asarray(y, dtype=object).ndim != 1:
+            raise ValueError(f"{name} must be 1-D, one entry a class; got shape "
+                             f"{np.asarray(y, dtype=object).shape}.")
+        y = column_or_1d(y, warn=True, input_name=name)
         missing = pd.isna(y)
         if missing.any():
-            raise ValueError(f"Input y contains NaN or None (missing labels) in "
-                             f"{int(missing.sum())} sample(s), e.g. at position "
-                             f"{int(np.argmax(missing))}; every sample needs a label.")
+            raise ValueError(f"Input {name} contains NaN or None (missing labels) in "
+                             f"{int(missing.sum())} "
+                             + ("sample(s)" if name == "y" else "entries")
+                             + f", e.g. at position {int(np.argmax(missing))}; "
+                             + ("every sample needs a label." if name == "y" else
+                                "every class is a label."))
         check_classification_targets(y)
+        return y
+
+    def _label_set(self, y):
+        return np.unique(self._labels(y))
+
+    def _encode_target(self, y, reset, classes=None, weight=None):
+        y = self._labels(y)
+        if classes is not None:
+            classes = self._labels(classes, "classes")
         if reset:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            self.classes_ = np.unique(y if classes is None else classes)
             if len(self.classes_) < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 "
                                  f"classes; got 1 class: {self.classes_[0]!r}.")
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes={list(classes)!r} is not the same as in the first "
+            raise ValueError(f"classes={classes.tolist()!r} is not the same as in the first "
                              f"fit: {self.classes_.tolist()}.")
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):

@@ -350,6 +350,24 @@ def test_classifier_rejects_bad_targets(Est):
     _raises(lambda: model.partial_fit(X, Y_CLF, classes=["down", "up", "sideways"]),
             r"classes=\['down', 'up', 'sideways'\] is not the same as in the first fit")
     Est(**FAST).fit(X, Y_CLF).partial_fit(X, Y_CLF, classes=["up", "down"])  # the same: fine
+    # Labels of every length are checked before the labels themselves.
+    _raises(lambda: Est(**FAST).fit(X, np.zeros(5)),
+            r"inconsistent numbers of samples: \[20, 5\]")
+
+
+@pytest.mark.parametrize("classes, match", [
+    ([0, 1, np.nan], r"Input contains NaN"),
+    (np.array([0, 1, np.nan]), r"Input classes contains NaN or None \(missing labels\) in 1 "
+                               r"entries, e.g. at position 2"),
+    ([0, 1, 2.5], r"Unknown label type"),
+    (["down", "up", 1], r"Mix of label input types \(string and number\)"),
+    ([["down", "up"], ["up", "down"]], r"classes must be 1-D, one entry a class; got shape "
+                                       r"\(2, 2\)"),
+    ({"down", "up"}, r"classes must be an array-like of class labels \(a list or an array\); "
+                     r"got set"),
+], ids=["nan-list", "nan-array", "fractional", "mixed", "2-D", "set"])
+def test_partial_fit_checks_its_classes(classes, match):
+    _raises(lambda: GRUClassifier(**FAST).partial_fit(X, Y_CLF, classes=classes), match)
 
 
 SAMPLE_WEIGHT_CASES = [

@@ -1,6 +1,9 @@
 """Truncated BPTT, gradient health in history_, the gradient-flow diagnostic."""
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -8,6 +11,7 @@ from sklearn_rnn import (ElmanRegressor, GRUClassifier, LSTMForecaster, LSTMRegr
                          TDNNRegressor)
 from sklearn_rnn._modules import RecurrentNet
 from sklearn_rnn.diagnostics import gradient_decay_rate, gradient_flow, plot_gradient_flow
+from sklearn_rnn.utils import check_sequences
 
 FAST = dict(hidden_size=8, max_epochs=3, random_state=0)
 
@@ -80,6 +84,67 @@ def test_plot_gradient_flow(tmp_path):
     assert (flow["grad_norm"] == 0).sum() > 5
     ax = plot_gradient_flow({"tdnn": flow}, ax=plt.figure().gca())
     assert ax.get_legend().get_texts()[0].get_text() == "tdnn"
+
+
+def test_gradient_flow_of_a_classifier_follows_its_prediction():
+    """Without y: the predicted class's log-probability, which moves with the logits'
+    differences; the logits' sum, which softmax ignores, would read zero here."""
+    X = np.random.default_rng(0).normal(size=(12, 6, 1))
+    model = GRUClassifier(hidden_size=4, pooling="last", max_epochs=1, random_state=0,
+                          early_stopping=False).fit(X, np.arange(12) % 2)
+    head = model.net_.module_.head
+    with torch.no_grad():
+        head.weight[1] = -head.weight[0]
+        head.bias.zero_()
+    module = model.net_.module_.eval()
+    x = torch.as_tensor(model._dataset(check_sequences(model, X[:1], reset=False),
+                                       None, device="cpu").x).requires_grad_(True)
+    (grad,) = torch.autograd.grad(torch.log_softmax(module(x), 1).max(1).values.sum(), x)
+    flow = gradient_flow(model, X[:1])
+    np.testing.assert_allclose(flow["grad_norm"], grad[0].norm(dim=1).numpy()[::-1],
+                               rtol=1e-5)
+    assert (flow["grad_norm"] > 0).all()
+
+
+def test_gradient_flow_is_each_sequences_own_loss_gradient():
+    """The same sequences twice read the same; class_weight scales each one's loss."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 8, 1)), np.array([0, 1, 0, 1, 1, 0])
+    model = GRUClassifier(pooling="last", **FAST).fit(X, y)
+    flow = gradient_flow(model, X, y)
+    pd.testing.assert_frame_equal(gradient_flow(model, np.r_[X, X], np.r_[y, y]), flow)
+    one = gradient_flow(model, X[:1], y[:1])
+    np.testing.assert_allclose(2 * one["grad_norm"], gradient_flow(
+        model.set_params(class_weight={0: 2.0, 1: 1.0}), X[:1], y[:1])["grad_norm"],
+        rtol=1e-6)
+    model.set_params(class_weight="balanced")  # over the classes the sequences hold
+    np.testing.assert_allclose(gradient_flow(model, X[:1], y[:1])["grad_norm"],
+                               one["grad_norm"], rtol=1e-6)
+
+
+def test_decay_rate_and_plot_check_their_flows(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    flow = pd.DataFrame({"steps_back": np.arange(6), "grad_norm": 2.0 * 0.5 ** np.arange(6)})
+    ax = plot_gradient_flow(flow.iloc[::-1], ax=plt.figure().gca())  # any row order
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 0.5 ** np.arange(6))
+    assert ax.get_legend().get_texts()[0].get_text() == "(x0.50/step)"
+    context = flow.assign(grad_norm=flow["grad_norm"].where(flow["steps_back"] < 2, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "No artists with labels" for an empty legend
+        assert plot_gradient_flow(context, ax=plt.figure().gca()).get_legend() is None
+    with pytest.raises(TypeError, match="flows must be a DataFrame.*got list"):
+        plot_gradient_flow([flow])
+    with pytest.raises(ValueError, match="is empty"):
+        plot_gradient_flow({"a": flow.iloc[:0]})
+    with pytest.raises(ValueError, match="skip must be a non-negative integer; got None"):
+        gradient_decay_rate(flow, skip=None)
+    with pytest.raises(ValueError, match=r"non-finite gradient norms \(at steps_back \[3\]"):
+        gradient_decay_rate(flow.assign(grad_norm=flow["grad_norm"].where(
+            flow["steps_back"] != 3, np.inf)))
 
 
 @pytest.mark.parametrize("max_samples", [0, -1, 2.5, True, "8"])

@@ -263,6 +263,21 @@ def test_time_values_in_fitted_state_round_trip_exactly(value, tmp_path):
             assert getattr(got, attribute, None) == getattr(value, attribute, None), attribute
 
 
+@pytest.mark.parametrize("labels", [
+    np.array(["2020-01-01", "2021-01-01"] * 10, dtype="datetime64[D]"),
+    pd.to_datetime(["2020-01-01", "2021-01-01"] * 10),          # datetime64[us]
+    np.array([1, 2] * 10, dtype="timedelta64[s]"),
+], ids=["datetime64[D]", "to_datetime", "timedelta64[s]"])
+def test_classifier_with_time_labels_round_trips(labels, tmp_path):
+    X = np.random.default_rng(0).normal(size=(20, 5))
+    model = sklearn_rnn.GRUClassifier(**FAST).fit(X, labels)
+    save(model, tmp_path / "m.skrnn")
+    loaded = load(tmp_path / "m.skrnn")
+    assert loaded.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
 @pytest.mark.parametrize("device", ["bogus", "cuda:99"])
 def test_unavailable_device_is_the_callers_error_not_the_files(device, tmp_path):
     path = _model_file(tmp_path)

@@ -457,6 +457,24 @@ def test_class_weight_may_name_classes_a_fold_lacks():
     np.testing.assert_array_equal(extra.predict_proba(X), plain.predict_proba(X))
 
 
+def test_a_class_of_only_zero_weights_stays_a_class():
+    """As scikit-learn's classes_: from all of y, so a soft vote's columns line up."""
+    from sklearn.ensemble import StackingClassifier, VotingClassifier
+
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    y = np.array(["a", "b", "c", "b"] * 10)
+    weight = (y != "a").astype(float)
+    model = GRUClassifier(**FAST).fit(X, y, sample_weight=weight)
+    assert model.classes_.tolist() == ["a", "b", "c"]
+    assert model.predict_proba(X).shape == (40, 3)
+    model.partial_fit(X, y)  # "a" was in the first fit's y
+    vote = VotingClassifier([("g", GRUClassifier(**FAST))], voting="soft").fit(
+        X, y, sample_weight=weight)
+    np.testing.assert_array_equal(vote.predict(X),
+                                  vote.le_.inverse_transform(vote.estimators_[0].predict(X)))
+    StackingClassifier([("g", GRUClassifier(**FAST))], cv=2).fit(X, y, sample_weight=weight)
+
+
 def test_sample_weight_through_pipeline_grid_search_and_partial_fit():
     X, y = two_kinds(n=90)
     weight = np.where(y == "rising", 2.0, 1.0)

@@ -725,3 +725,17 @@ def test_importing_the_package_does_not_import_numba():
     code = ("import sys, sklearn_rnn; from sklearn_rnn import SkipGramTransformer; "
             "assert 'numba' not in sys.modules, 'numba imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_first_numba_fit_keeps_the_callers_torch_threads():
+    # Starting numba's OpenMP layer reset the OpenMP thread count torch reads too:
+    # a process at one torch thread ran on every core after its first fit.
+    import subprocess
+    import sys
+
+    pytest.importorskip("numba")
+    code = ("import torch; torch.set_num_threads(1); from sklearn_rnn import "
+            "SkipGramTransformer; SkipGramTransformer(vector_size=4, epochs=1, min_count=1, "
+            "n_threads=2, engine='numba', random_state=0).fit(['a b c a b'] * 5); "
+            "assert torch.get_num_threads() == 1, torch.get_num_threads()")
+    subprocess.run([sys.executable, "-c", code], check=True)
