@@ -242,13 +242,19 @@ class BaseNetEstimator(BaseEstimator):
                 + " trains the fitted network on", "fit with warm_start=False for a new "
                 "network")
         device = resolve_device(self.device) if reset else self._warm_device()
-        seed = draw_seed(self.random_state)
+        split_seed = seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
+        if not reset:
+            # A continued fit draws new batch orders, dropout masks (and text cuts):
+            # with an int random_state each partial_fit replayed the first call's.
+            # A warm start's early-stopping split stays that of the first fit.
+            seed = int(np.random.SeedSequence([seed, len(self.net_.history)])
+                       .generate_state(1)[0])
         try:
             with autograd_on():  # ordinary tensors, also in a caller's inference mode
-                train, valid = self._training_data(X, y, reset=reset, seed=seed,
-                                                   device=device,
-                                                   early_stopping=early_stopping, **kwargs)
+                train, valid = self._training_data(
+                    X, y, reset=reset, seed=split_seed if early_stopping else seed,
+                    device=device, early_stopping=early_stopping, **kwargs)
             with torch_session(seed, device, self.n_threads):
                 settings = dict(
                     max_epochs=1 if incremental else self.max_epochs,

@@ -662,3 +662,17 @@ def test_sequences_given_as_lists_of_zero_d_values_are_1d():
     for as_steps in ([list(torch.from_numpy(a)) for a in arrays],
                      [[np.array(v) for v in a] for a in arrays]):
         np.testing.assert_allclose(model.predict(as_steps), model.predict(arrays), rtol=1e-6)
+
+
+def test_each_partial_fit_draws_new_batch_orders_reproducibly():
+    """An int random_state seeds the run of calls, not each call alike."""
+    X, y = sine_windows(n=40)
+
+    def seeds():
+        model = GRURegressor(hidden_size=4, batch_size=8, random_state=0)
+        for _ in range(3):
+            model.partial_fit(X, y)
+            yield model.net_.iterator_train__generator.initial_seed()
+
+    first, again = list(seeds()), list(seeds())
+    assert first == again and len(set(first)) == 3
