@@ -32,7 +32,8 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
-from .utils import (autograd_on, check_sample_weight, check_sequences, draw_seed,
+from .utils import (autograd_on, check_sample_weight, check_sequences, check_thread_count,
+                    draw_seed,
                     python_scalars, refuse_bool_numbers, resolve_device, robust_mean,
                     robust_std, torch_session, torch_threads, unit_mean_weights)
 
@@ -228,6 +229,7 @@ class BaseNetEstimator(BaseEstimator):
     def _fit(self, X, y, *, incremental, **kwargs):
         self._validate_params()
         refuse_bool_numbers(self)
+        check_thread_count(self.n_threads)
         self._check_tbptt()
         self._check_checkpoint_dir()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)

@@ -1,6 +1,7 @@
 """Word embeddings learnt inside ``fit``: word2vec skip-gram as a transformer."""
 
 import functools
+import os
 import re
 import sys
 import time
@@ -13,13 +14,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (Interval, StrOptions,
+                                            validate_parameter_constraints)
 from sklearn.utils.validation import (_check_feature_names, _get_feature_names,
                                       check_is_fitted)
 
 from . import _word2vec
 from ._base import public_init, store_parameters
-from .utils import draw_seed, refuse_bool_numbers, resolve_device
+from .utils import check_thread_count, draw_seed, refuse_bool_numbers, resolve_device
 
 #: Largest ``negative``: word2vec's papers use 2-20; each pair costs ``1 + negative``
 #: updates, and the torch engine stages ``negative`` noise words per pair.
@@ -339,6 +341,8 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         self._validate_params()
         refuse_bool_numbers(self)
+        check_thread_count(self.n_threads)
+        self._engine(resolve_device(self.device))  # refused before the corpus is read
         for attr in _FITTED:  # a refit that fails leaves no stale vectors behind
             self.__dict__.pop(attr, None)
         feature_names = _get_feature_names(X)  # set once training succeeded
@@ -506,6 +510,12 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         X_new : ndarray of shape (n_documents, vector_size)
         """
         check_is_fitted(self)
+        # What transform reads may have been set after fit: checked as fit checks it
+        # (an unchecked aggregate='MEAN' was summed).
+        read = ("aggregate", "empty", "tokenizer", "lowercase")
+        validate_parameter_constraints({k: self._parameter_constraints[k] for k in read},
+                                       {k: getattr(self, k) for k in read},
+                                       caller_name=type(self).__name__)
         if isinstance(X, pd.DataFrame):
             _check_feature_names(self, X, reset=False)
         rows, ptr = [], [0]
@@ -715,6 +725,9 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         written in this format (readers split lines on it): a ValueError names it.
         """
         check_is_fitted(self)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file name (str or os.PathLike); got "
+                            f"{type(path).__name__}: {path!r}.")
         spaced = next((w for w in self.vocabulary_ if any(c.isspace() for c in w)), None)
         if spaced is not None:
             raise ValueError(f"The vocabulary holds the word {spaced!r}, which word2vec's "

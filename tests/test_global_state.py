@@ -1,6 +1,8 @@
 """torch's process-wide settings -- the default dtype, inference mode, the thread
 count -- neither change what an estimator learns nor are left changed by it."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,14 +106,22 @@ def test_gradient_flow_inside_inference_mode():
         pd.testing.assert_frame_equal(gradient_flow(model, X), expected)
 
 
-def test_too_many_threads_is_a_named_error_and_leaves_nothing_fitted():
-    model = sklearn_rnn.GRURegressor(**{**FAST, "n_threads": 2**40})
+@pytest.mark.parametrize("n_threads", [2**40, 4 * os.cpu_count() + 1])
+def test_too_many_threads_is_a_named_error_and_leaves_nothing_fitted(n_threads):
+    # torch starts as many threads as it is told: 10**6 took 264 GB of address
+    # space, and the threads stayed after the fit.
+    model = sklearn_rnn.GRURegressor(**{**FAST, "n_threads": n_threads})
     threads = torch.get_num_threads()
-    with pytest.raises(ValueError, match=r"n_threads=1099511627776 is more threads than "
-                                         r"PyTorch can set"):
+    with pytest.raises(ValueError, match=rf"n_threads={n_threads} is far more than this "
+                                         rf"machine's {os.cpu_count()} CPU cores"):
         model.fit(X, Y)
     assert torch.get_num_threads() == threads
     assert not [k for k in vars(model) if k.endswith("_")]
+    sklearn_rnn.GRURegressor(**{**FAST, "n_threads": 4 * os.cpu_count()}).fit(X, Y)
+    with pytest.raises(ValueError, match=r"far more than this machine's"):
+        sklearn_rnn.SkipGramTransformer(n_threads=n_threads).fit(["a b c"])
+    with pytest.raises(ValueError, match=r"far more than this machine's"):
+        model.set_params(n_threads=4).fit(X, Y).set_params(n_threads=n_threads).predict(X)
 
 
 def test_settings_refused_before_reading_data_leave_nothing_fitted():

@@ -739,3 +739,22 @@ def test_first_numba_fit_keeps_the_callers_torch_threads():
             "n_threads=2, engine='numba', random_state=0).fit(['a b c a b'] * 5); "
             "assert torch.get_num_threads() == 1, torch.get_num_threads()")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"aggregate": "MEAN"}, r"'aggregate' parameter of SkipGramTransformer must be"),
+    ({"empty": "raise"}, r"'empty' parameter of SkipGramTransformer must be"),
+    ({"tokenizer": 5}, r"'tokenizer' parameter of SkipGramTransformer must be"),
+])
+def test_transform_checks_what_it_reads_when_set_after_fit(params, match, tmp_path):
+    docs = ["the cat sat on the mat", "a dog ran"] * 5
+    sg = SkipGramTransformer(vector_size=4, min_count=1, sample=0, epochs=1,
+                             random_state=0).fit(docs)
+    expected = sg.transform(docs)
+    with pytest.raises(ValueError, match=match):  # an unchecked 'MEAN' was summed
+        sg.set_params(**params).transform(docs)
+    np.testing.assert_array_equal(sg.set_params(**sg.__class__().get_params()).set_params(
+        vector_size=4, min_count=1, sample=0, epochs=1, random_state=0).transform(docs),
+        expected)
+    with pytest.raises(TypeError, match=r"path must be a file name .*got int: 5"):
+        sg.save_word2vec_format(5)  # not a file descriptor to write into

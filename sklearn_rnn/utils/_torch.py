@@ -1,5 +1,6 @@
 """Device resolution, seeding and thread control around torch work."""
 
+import os
 import threading
 from numbers import Integral
 from contextlib import contextmanager
@@ -160,6 +161,16 @@ def autograd_on():
         yield
 
 
+def check_thread_count(n_threads):
+    """Refuse far more threads than cores: torch starts as many as it is told (10**6
+    of them took 264 GB of address space and stayed after the fit)."""
+    cap = 4 * (os.cpu_count() or 1)
+    if n_threads is not None and n_threads > cap:
+        raise ValueError(f"n_threads={n_threads!r} is far more than this machine's "
+                         f"{os.cpu_count()} CPU cores; expected at most {cap} (4 a core), "
+                         "or None to leave torch's setting alone.")
+
+
 @contextmanager
 def torch_threads(n_threads):
     """Use ``n_threads`` intra-op threads inside the block (None: leave as is)."""
@@ -167,6 +178,7 @@ def torch_threads(n_threads):
             n_threads, Integral) or n_threads < 1):
         # predict reads it too, after any set_params.
         raise ValueError(f"n_threads must be None or a positive integer; got {n_threads!r}.")
+    check_thread_count(n_threads)
     old = torch.get_num_threads()
     change = n_threads is not None and n_threads != old
     if change:
