@@ -33,9 +33,8 @@ from ._engine import (BatchSlicer, DeviceDataset, EarlyStop, GradientHealth,
                       NonFiniteLoss, SequenceEngine)
 from ._modules import POOLINGS, RecurrentNet
 from .utils import (autograd_on, check_sample_weight, check_sequences, check_thread_count,
-                    draw_seed,
-                    python_scalars, refuse_bool_numbers, resolve_device, robust_mean,
-                    robust_std, torch_session, torch_threads, unit_mean_weights)
+                    draw_seed, python_scalars, refuse_bool_numbers, resolve_device,
+                    robust_mean, robust_std, torch_session, torch_threads, unit_mean_weights)
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
               "rmsprop": torch.optim.RMSprop}

@@ -80,10 +80,11 @@ _PARAMETERS = """
         Truncated backpropagation through time: read sequences in chunks of
         this many steps, counted back from the (padded) end (so the gradient
         of the last step of a full-length sequence reaches this many steps
-        back; the first chunk takes the remainder), carrying the hidden state and detaching it between
-        chunks. The chunks' gradients add up and the optimizer steps once
-        per batch (not once per chunk, as some truncated-BPTT loops do). None (or a value >= the sequence length) is full BPTT. With
-        "last" pooling and equal lengths, training memory grows with
+        back; the first chunk takes the remainder), carrying the hidden state
+        and detaching it between chunks. The chunks' gradients add up and the
+        optimizer steps once per batch (not once per chunk, as some
+        truncated-BPTT loops do). None (or a value >= the sequence length) is
+        full BPTT. With "last" pooling and equal lengths, training memory grows with
         ``tbptt_steps`` rather than the sequence length (not so for ragged
         sequences, which end in different chunks). Needs
         ``bidirectional=False``.
@@ -212,6 +213,19 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         return tags
 
 
+def _class_list(classes):
+    """``partial_fit``'s ``classes``, refused where it is not a 1-D list of labels."""
+    if isinstance(classes, (set, frozenset, dict, str)):
+        raise TypeError(f"classes must be an array-like of class labels (a list or an "
+                        f"array); got {type(classes).__name__}: {classes!r}.")
+    if isinstance(classes, (list, tuple)) and all(np.ndim(v) == 0 for v in classes):
+        unique_labels(classes)  # refuses a mix of strings and numbers, as scikit-learn
+    shape = np.asarray(classes, dtype=object).shape
+    if len(shape) != 1:
+        raise ValueError(f"classes must be 1-D, one entry a class; got shape {shape}.")
+    return classes
+
+
 class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     _parameter_constraints = {**BaseSequenceEstimator._parameter_constraints,
                               "class_weight": [None, dict, StrOptions({"balanced"})]}
@@ -274,14 +288,6 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     @staticmethod
     def _labels(y, name="y"):
         """``y`` (or ``classes``) as a checked 1-D array of class labels."""
-        if name != "y" and isinstance(y, (set, frozenset, dict, str)):
-            raise TypeError(f"{name} must be an array-like of class labels (a list or an "
-                            f"array); got {type(y).__name__}: {y!r}.")
-        if name != "y" and isinstance(y, (list, tuple)) and all(np.ndim(v) == 0 for v in y):
-            unique_labels(y)  # refuses a mix of strings and numbers, as scikit-learn
-        if name != "y" and np.asarray(y, dtype=object).ndim != 1:
-            raise ValueError(f"{name} must be 1-D, one entry a class; got shape "
-                             f"{np.asarray(y, dtype=object).shape}.")
         y = column_or_1d(y, warn=True, input_name=name)
         missing = pd.isna(y)
         if missing.any():
@@ -300,7 +306,7 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def _encode_target(self, y, reset, classes=None, weight=None):
         y = self._labels(y)
         if classes is not None:
-            classes = self._labels(classes, "classes")
+            classes = self._labels(_class_list(classes), "classes")
         if reset:
             self.classes_ = np.unique(y if classes is None else classes)
             if len(self.classes_) < 2:
