@@ -278,7 +278,9 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         Rows of an array are the steps right after the fitted data. A
         DataFrame or Series is placed by its index, which must start after
         the fitted data. When the fitted index has a known step (a
-        frequency, or a regular integer step), rows may leave steps out (a
+        frequency, a regular integer step, or the step of a regular grid
+        that the fitted index skips some of, with a warning at fit), rows
+        may leave steps out (a
         gap after the fitted data, as ``TimeSeriesSplit(gap=...)`` leaves):
         the forecast is rolled forward through the missing steps, so each
         row gets its true many-steps-ahead forecast. A forecaster with
@@ -622,6 +624,8 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
     def _training_data(self, X, y, *, reset, seed, device, early_stopping,
                        sample_weight=None):
         panel = self._parse(X, y, reset=reset, need_target="fit")
+        if panel.indexed:
+            _warn_skipped_steps(panel, type(self).__name__)
         row_weight = check_sample_weight(sample_weight, sum(len(r) for r in panel.rows))
         if row_weight is not None and np.all(row_weight == row_weight[0]):
             row_weight = None  # equal weights: exactly as unweighted
@@ -1030,6 +1034,24 @@ def _ndim(X):
                          "array (n_steps, n_covariates).") from None
 
 
+def _warn_skipped_steps(panel, name):
+    """Warn where a series' time index skips steps of its regular grid: rows are
+    read as consecutive steps, so training windows run across the gap."""
+    skipped = [(key, gaps) for key, index in zip(panel.keys, panel.index)
+               if (gaps := _grid_gaps(index)) is not None]
+    if not skipped:
+        return
+    (key, (step, missing)), index = skipped[0], panel.index[panel.keys.index(skipped[0][0])]
+    step = index.freqstr if isinstance(index, pd.PeriodIndex) else getattr(step, "freqstr", step)
+    more = f" (and the time index of {len(skipped) - 1} more series)" if len(skipped) > 1 else ""
+    warnings.warn(
+        f"The time index{_of_series(key)}{more} skips {len(missing)} of its steps "
+        f"(step {step}), e.g. {', '.join(missing[:3].astype(str))}. {name} reads the rows as "
+        "consecutive steps, so training windows run across the gap; forecasts are placed "
+        "on the grid of that step. To train on regular steps, fill the missing ones first "
+        "(reindex on the full grid and interpolate).", UserWarning, stacklevel=5)
+
+
 def _check_time_order(index, key):
     where = "" if key is None else f" of series {key!r}"
     if index.hasnans:
@@ -1089,11 +1111,17 @@ _FREQ_KINDS = ("datetime", "timedelta")
 def _index_info(index):
     """What forecast() needs to extend ``index`` and predict/update to place rows
     after it: (kind, last value, step/freq, whether that step is known to be
-    regular, so that a skipped step can be told)."""
+    regular, so that a skipped step can be told).
+
+    An index on a regular grid that skips some of its steps (a missing year)
+    has that grid's step: rows after it are placed in time, not by count.
+    """
     if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):  # on a frequency
         freq = index.freq
         if freq is None and len(index) >= 3:
             freq = _infer_freq(index)
+        if freq is None and len(index) >= 3:
+            freq = (_grid_gaps(index) or (None,))[0]
         kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
         return kind, index[-1], freq, freq is not None
     if isinstance(index, pd.PeriodIndex):
@@ -1102,8 +1130,77 @@ def _index_info(index):
         step = index[-1] - index[-2] if len(index) >= 2 else 1
         diffs = np.diff(np.asarray(index, dtype=np.float64))
         regular = len(diffs) > 0 and np.allclose(diffs, diffs[0], rtol=1e-9, atol=0)
+        gaps = None if regular else _grid_gaps(index)
+        if gaps is not None:
+            step, regular = gaps[0], True
         return "number", index[-1], step, bool(regular)
     return "position", len(index) - 1, 1, False
+
+
+#: A grid this many times longer than the index (plus a margin) is not read
+#: as "the index skips some steps" (irregular time stamps, or far too many).
+_GRID_LIMIT = (10, 1000)
+
+
+def _grid_gaps(index):
+    """(step, missing time stamps) where ``index`` -- sorted, unique -- lies on a
+    regular grid of time steps but skips some of them; else None.
+
+    The step is the smallest difference for numbers, the frequency for
+    periods, and one that pandas infers on a run of three stamps for time
+    stamps and elapsed times. Business-day data are not read as skipping
+    their holidays, nor daily data without weekends as skipping those:
+    trading days are the steps of such series.
+    """
+    n = len(index)
+    if n < 3:
+        return None
+    missing = _grid_steps(index, n)
+    return None if missing is None or len(missing[1]) == 0 else missing
+
+
+def _grid_steps(index, n):
+    limit = _GRID_LIMIT[0] * n + _GRID_LIMIT[1]
+    if isinstance(index, pd.PeriodIndex):
+        span = (index.asi8[-1] - index.asi8[0]) // max(getattr(index.freq, "n", 1), 1) + 1
+        if span == n or span > limit:
+            return None
+        grid = pd.period_range(index[0], index[-1], freq=index.freq)
+        return index.freq, grid.difference(index)
+    if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
+        values = np.asarray(index, dtype=np.float64)
+        diffs = np.diff(values)
+        step = diffs.min()
+        ratio = diffs / step
+        whole = np.round(ratio)
+        if (not np.isfinite(ratio).all() or whole.sum() + 1 > limit
+                or not np.allclose(ratio, whole, rtol=0, atol=1e-6)):
+            return None
+        at = np.concatenate([[0], np.cumsum(whole)]).astype(np.int64)
+        missing = np.setdiff1d(np.arange(at[-1] + 1), at)
+        if pd.api.types.is_integer_dtype(index) and float(step).is_integer():
+            step = int(step)
+        return step, pd.Index(index[0] + step * missing)
+    if (not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex))
+            or index.freq is not None or _infer_freq(index) is not None):
+        return None
+    weekdays_only = (isinstance(index, pd.DatetimeIndex)
+                     and not (index.dayofweek >= 5).any())
+    for start in dict.fromkeys(min(k * n // 4, n - 3) for k in range(5)):
+        freq = _infer_freq(index[start:start + 3])
+        if freq is None:
+            continue
+        if weekdays_only and freq.freqstr in ("D", "B"):
+            return None  # trading days: holidays and weekends are not steps
+        if isinstance(freq, pd.offsets.Tick):  # a fixed step: its count is known
+            if (index[-1] - index[0]) / pd.Timedelta(freq) + 1 > limit:
+                continue
+        grid = _RANGES["datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"](
+            start=index[0], end=index[-1], freq=freq)
+        if len(grid) > limit or not index.isin(grid).all():
+            continue
+        return freq, grid.difference(index)
+    return None
 
 
 _DOC = """{summary}

@@ -129,6 +129,57 @@ def test_datetime_index_without_frequency_cannot_be_extended():
         fc.forecast()
 
 
+def _years_without_2010(kind):
+    years = [y for y in range(1980, 2021) if y != 2010]
+    return {"number": pd.Index(years),
+            "datetime": pd.to_datetime([f"{y}-01-01" for y in years]),
+            "period": pd.PeriodIndex([str(y) for y in years], freq="Y")}[kind]
+
+
+@pytest.mark.parametrize("kind", ["number", "datetime", "period"])
+def test_an_index_that_skips_a_step_warns_and_places_rows_on_its_grid(kind):
+    index = _years_without_2010(kind)
+    series = pd.Series(np.sin(np.arange(len(index)) / 3), index=index, name="rate")
+    with pytest.warns(UserWarning, match=r"skips 1 of its steps .*e\.g\. 2010"):
+        fc = LSTMForecaster(lookback=3, **FAST).fit(series)
+    ahead = fc.forecast(30)
+    assert str(ahead.index[0]).startswith("2021") and str(ahead.index[-1]).startswith("2050")
+    # A row for 2050 gets its 30-steps-ahead forecast, not the next step's.
+    row = series.iloc[-1:].set_axis(ahead.index[-1:])
+    np.testing.assert_allclose(fc.predict(row).to_numpy(), ahead.to_numpy()[-1:], rtol=1e-6)
+    with pytest.raises(ValueError, match="skip 1 step"):  # update needs 2021 next
+        fc.update(series.iloc[-1:].set_axis(ahead.index[1:2]))
+
+
+@pytest.mark.parametrize("index", [
+    # Trading days: weekends and a holiday are not steps of business-day data.
+    pd.bdate_range("2024-01-01", periods=60).delete([10, 31]),
+    pd.date_range("2024-01-01", periods=60, freq="D").delete(
+        np.flatnonzero(pd.date_range("2024-01-01", periods=60, freq="D").dayofweek >= 5)),
+    # Irregular observation times lie on no grid.
+    pd.DatetimeIndex(np.sort(np.datetime64("2024-01-01") + np.random.default_rng(0).choice(
+        10**6, 60, replace=False).astype("timedelta64[s]"))),
+    pd.Index(np.cumsum(np.random.default_rng(0).uniform(0.5, 1.5, 60))),
+], ids=["business-days", "weekdays", "irregular-stamps", "irregular-numbers"])
+def test_trading_days_and_irregular_times_do_not_warn_of_skipped_steps(index):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LSTMForecaster(lookback=3, **FAST).fit(pd.Series(np.arange(len(index), dtype=float),
+                                                          index=index))
+
+
+def test_skipped_steps_warning_names_the_series_of_a_panel():
+    a = pd.DataFrame({"rate": np.arange(41.0), "state": "A"}, index=pd.Index(range(1980, 2021)))
+    b = pd.DataFrame({"rate": np.arange(40.0), "state": "B"},
+                     index=_years_without_2010("number"))
+    with pytest.warns(UserWarning, match="of series 'B' skips 1 of its steps"):
+        LSTMForecaster(target="rate", series_id="state", lookback=3, **FAST).fit(
+            pd.concat([a, b]))
+    daily = pd.date_range("2024-01-01", periods=50, freq="D").delete([20, 21, 30])
+    with pytest.warns(UserWarning, match="skips 3 of its steps \\(step D\\), e.g. 2024-01-21"):
+        LSTMForecaster(lookback=3, **FAST).fit(pd.Series(np.arange(47.0), index=daily))
+
+
 # ---------------------------------------------------------------- chaining
 @pytest.mark.parametrize("strategy", ["recursive", "direct"])
 def test_predict_chains_beyond_the_horizon(strategy):
