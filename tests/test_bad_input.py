@@ -629,9 +629,10 @@ def test_forecaster_refit_forgets_the_old_target_name(Est):
 
 @pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
 def test_forecast_refuses_an_irregular_number_index(Est):
-    irregular = pd.Series(SERIES, index=np.r_[0:20, 21:41])
+    # Steps of 1 and one of 1.5: on no grid (a grid that skips steps has one).
+    irregular = pd.Series(SERIES, index=np.r_[0:20, 20.5:40.5])
     model = Est(**FAST_FORECAST).fit(irregular)
-    _raises(lambda: model.forecast(2), r"numbers without a regular step \(it ends at 40\)")
+    _raises(lambda: model.forecast(2), r"numbers without a regular step \(it ends at 39\.5\)")
 
 
 @functools.lru_cache(maxsize=None)
