@@ -52,6 +52,13 @@ TRAINING_PARAMETERS = frozenset({
 #: The parameters that size a network, named when torch cannot allocate it.
 _SIZE_PARAMETERS = ("hidden_size", "num_layers", "embedding_size", "context")
 
+#: The largest float32: torch holds lr, weight_decay and biases as float32 and
+#: fails on a larger number with a bare "cannot be converted ... without overflow".
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Stacked layers at most: torch builds them in time that grows faster than
+#: their count (10,000 layers took 10 s on a 2-core machine; 10**9 never ends).
+MAX_LAYERS = 1000
+
 
 class Checkpoint(Callback):
     """Save the whole estimator after every epoch to ``checkpoint_dir``.
@@ -158,7 +165,10 @@ def _call_error(name, parameters, kwargs, exc):
 def _same(a, b):
     """Parameter values equal (arrays and tuples of numbers included)."""
     try:
-        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+        if np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)):
+            return True
+        return bool(np.array_equal(np.asarray(a, dtype=np.float64),
+                                   np.asarray(b, dtype=np.float64), equal_nan=True))
     except (TypeError, ValueError):
         return a is b
 
@@ -179,15 +189,15 @@ class BaseNetEstimator(BaseEstimator):
 
     _parameter_constraints = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, MAX_LAYERS, closed="both")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
         "pooling": [StrOptions(set(POOLINGS))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": [Interval(Real, 0, _FLOAT32_MAX, closed="right")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
         "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -200,8 +210,8 @@ class BaseNetEstimator(BaseEstimator):
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
         "tbptt_steps": [None, Interval(Integral, 1, None, closed="left")],
-        # An open interval: refuses NaN and infinity (and bools, see refuse_bool_numbers).
-        "forget_bias": [None, Interval(Real, None, None, closed="neither")],
+        # Finite bounds refuse NaN and infinity (and bools, see refuse_bool_numbers).
+        "forget_bias": [None, Interval(Real, -_FLOAT32_MAX, _FLOAT32_MAX, closed="both")],
         "checkpoint_dir": [None, str, os.PathLike],
         "fast_path": ["boolean"],
     }
@@ -231,7 +241,10 @@ class BaseNetEstimator(BaseEstimator):
         check_thread_count(self.n_threads)
         self._check_tbptt()
         self._check_checkpoint_dir()
+        self._check_parameters()
         reset = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        # Before an earlier fit is forgotten: a bad device leaves it as it was.
+        device = resolve_device(self.device) if reset else None
         if reset:
             # A new network: until it exists the estimator is unfitted, so a fit
             # that fails on its data leaves no stale network, and no fitted
@@ -242,7 +255,7 @@ class BaseNetEstimator(BaseEstimator):
                 ("partial_fit" if incremental else "warm_start=True")
                 + " trains the fitted network on", "fit with warm_start=False for a new "
                 "network")
-        device = resolve_device(self.device) if reset else self._warm_device()
+            device = self._warm_device()
         split_seed = seed = draw_seed(self.random_state)
         early_stopping = self.early_stopping and not incremental
         if not reset:
@@ -388,6 +401,10 @@ class BaseNetEstimator(BaseEstimator):
 
     def _cell_type(self):
         return getattr(self, "cell", self._cell)
+
+    def _check_parameters(self):
+        """Checks of a subclass's own parameters that the declarative constraints
+        cannot state, run before an earlier fit is forgotten."""
 
     def _check_tbptt(self):
         """Refuse ``tbptt_steps`` with a bidirectional network, before any data is read."""

@@ -23,7 +23,9 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     predicts (the logits' sum would measure a direction softmax ignores);
     given ``y``, the sequence's own training loss (times its ``class_weight``).
     Each sequence's gradient is its own, so the values do not depend on how
-    many sequences are passed. Steps are counted back from each sequence's
+    many sequences are passed (but for ``class_weight="balanced"``, which
+    weighs the classes by their shares among the sequences passed, as the
+    training shares are not kept). Steps are counted back from each sequence's
     last (valid) step, so ragged sequences line up at their ends. A vanishing
     gradient shows as a norm decaying geometrically with ``steps_back``; see
     :func:`gradient_decay_rate`.

@@ -16,8 +16,8 @@ from sklearn.utils.validation import (_get_feature_names, _num_features, _num_sa
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
-from .utils import (check_not_times, check_sample_weight, robust_mean, robust_std, torch_threads,
-                    unit_mean_weights)
+from .utils import (check_memory, check_not_times, check_sample_weight, robust_mean,
+                    robust_std, torch_threads, unit_mean_weights)
 
 _LOSSES = {"squared_error": torch.nn.MSELoss, "absolute_error": torch.nn.L1Loss,
            "poisson": torch.nn.PoissonNLLLoss, "quantile": QuantileLoss}
@@ -278,9 +278,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         Rows of an array are the steps right after the fitted data. A
         DataFrame or Series is placed by its index, which must start after
         the fitted data. When the fitted index has a known step (a
-        frequency, a regular integer step, or the step of a regular grid
-        that the fitted index skips some of, with a warning at fit), rows
-        may leave steps out (a
+        frequency, or a regular integer step), rows may leave steps out (a
         gap after the fitted data, as ``TimeSeriesSplit(gap=...)`` leaves):
         the forecast is rolled forward through the missing steps, so each
         row gets its true many-steps-ahead forecast. A forecaster with
@@ -332,10 +330,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             with several series, by ``(series, time)``.
         """
         self._check_fitted("forecast")
+        name = "horizon (forecast's default steps)" if steps is None else "steps"
         steps = self.horizon if steps is None else steps
         # bool is an Integral, but forecast(True) is a mistake, not one step.
         if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
-            raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+            raise ValueError(f"{name} must be a positive integer; got {steps!r}.")
         if self.covariates_:
             raise ValueError(
                 f"This forecaster uses covariates {self.covariates_}, whose future values "
@@ -460,6 +459,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             if self.series_id is not None:
                 raise ValueError(f"series_id={self.series_id!r} needs X as a DataFrame "
                                  "with that column; got a 1-D X (one series).")
+            if (self.target is not None and isinstance(X, pd.Series)
+                    and X.name is not None and X.name != self.target):
+                raise ValueError(
+                    f"X is a Series named {X.name!r}, read as the target series, but "
+                    f"target={self.target!r}: pass the DataFrame holding the column "
+                    f"{self.target!r}, or that column itself.")
             if not reset and self.covariates_:
                 raise ValueError(
                     f"X is 1-D, read as the target series, but {name} was fitted with "
@@ -477,6 +482,18 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         else:
             if self.series_id is not None:
                 raise ValueError(f"series_id={self.series_id!r} needs X as a DataFrame.")
+            if self.target is not None and reset:
+                # Fitted with a target column, predict and update read an array's
+                # columns as the covariates (and update its target from y).
+                got = ("X is None" if X is None else
+                       f"X (a {type(X).__name__}) has no named columns (a Pipeline's "
+                       "transformers hand on arrays unless it is "
+                       "set_output(transform='pandas'))")
+                raise TypeError(
+                    f"target={self.target!r} names a column of a DataFrame X, but {got}. "
+                    "Pass X as a "
+                    "DataFrame with that column, or give the target as y with "
+                    "target=None.")
             if X is None:
                 if y is None:
                     raise ValueError(f"{name} needs X (a DataFrame, a Series, or covariates "
@@ -495,9 +512,14 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                 self.covariates_ = list(range(covariates.shape[1]))
                 self._positional_covariates = True
             elif covariates.shape[1] != len(self.covariates_):
+                hint = ""
+                if self.target is not None and covariates.shape[1] == len(self.covariates_) + 1:
+                    hint = (f" An array holds the covariates {self.covariates_} alone; pass "
+                            "a DataFrame to give the columns by name, the target "
+                            f"{self.target!r} among them.")
                 raise ValueError(f"X has {covariates.shape[1]} features, but {name} is "
                                  f"expecting {len(self.covariates_)} features as input "
-                                 "(covariate columns).")
+                                 f"(covariate columns).{hint}")
         if len(covariates) == 0:
             raise ValueError(f"X is empty: {name} needs at least one row.")
         if y is not None:
@@ -708,6 +730,29 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         return (dataset(train_starts, weights[0]),
                 dataset(valid_starts, weights[1]) if len(valid_starts) else None)
 
+    def _check_parameters(self):
+        try:
+            q = np.asarray(self.quantiles, dtype=np.float64)
+        except (TypeError, ValueError):
+            q = np.array([np.nan])  # not numbers: fails the check below
+        # Checked whatever the loss: a value only loss="quantile" reads is still
+        # a parameter the user set (and a grid search may switch the loss on).
+        if (q.ndim != 1 or len(q) == 0 or not ((q > 0) & (q < 1)).all()
+                or len(np.unique(q)) < len(q)):
+            raise ValueError("quantiles must be a non-empty list of distinct numbers strictly "
+                             f"between 0 and 1; got {self.quantiles!r}.")
+
+    def _structure(self):
+        structure = super()._structure()
+        # The network that a recursive strategy trains forecasts one step, whatever
+        # the horizon (forecast's default number of steps); quantiles shape it only
+        # for the quantile loss. A warm start may change them.
+        if self.strategy == "recursive":
+            structure.pop("horizon")
+        if self.loss != "quantile":
+            structure.pop("quantiles")
+        return structure
+
     def _predict_parameters(self):
         # horizon shapes the output only with strategy="direct"; with "recursive"
         # it is just forecast()'s default number of steps.
@@ -719,15 +764,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def _fit_scaling(self, panel):
         self.series_ids_ = np.array(panel.keys, dtype=object)
-        try:
-            self.quantiles_ = np.asarray(self.quantiles, dtype=np.float64)
-        except (TypeError, ValueError):
-            self.quantiles_ = np.array([np.nan])  # not numbers: fails the check below
-        if self.loss == "quantile" and (self.quantiles_.ndim != 1 or len(self.quantiles_) == 0
-                                        or not ((self.quantiles_ > 0) & (self.quantiles_ < 1)).all()
-                                        or len(np.unique(self.quantiles_)) < len(self.quantiles_)):
-            raise ValueError("quantiles must be a non-empty list of distinct numbers strictly "
-                             f"between 0 and 1; got {self.quantiles!r}.")
+        self.quantiles_ = np.asarray(self.quantiles, dtype=np.float64)  # checked
         centers, scales, cov_means, cov_scales, naive = [], [], [], [], []
         for target, cov in zip(panel.target, panel.covariates):
             if self.loss == "poisson":
@@ -841,6 +878,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         L, h, m = self.lookback, self._train_horizon(), max(steps)
         stride = 1 if self.strategy == "recursive" else h
         n_series, k = len(positions), len(self.covariates_)
+        # float32 target, covariates and quantiles, on the host and the device.
+        check_memory(2 * 4 * n_series * (L + m + h) * (1 + k + len(self.quantiles_)),
+                     f"Forecasting {m} steps ahead" + (f" for {n_series} series"
+                                                       if n_series > 1 else ""),
+                     "ask for fewer steps (or rows nearer the end of the data seen)")
         z = np.zeros((n_series, L + m + h), dtype=np.float32)
         c = np.zeros((n_series, L + m + h, k), dtype=np.float32)
         z[:, :L] = self.tail_target_[positions]
@@ -986,9 +1028,13 @@ def _numeric_columns(X, columns):
                    or (X[c].dtype == object and pd.api.types.infer_dtype(X[c], skipna=True)
                        in _NUMERIC_KINDS))]
     if bad:
+        times = [c for c in bad if pd.api.types.is_datetime64_any_dtype(X[c])
+                 or isinstance(X[c].dtype, pd.PeriodDtype)]
+        hint = (f" A column of time stamps is the time index: X.set_index({times[0]!r})."
+                if times else "")
         raise TypeError(f"Covariate columns must be numeric (or boolean); {bad} are not "
                         f"(dtypes {[str(X[c].dtype) for c in bad]}). Encode them as numbers "
-                        "first.")
+                        f"first.{hint}")
     return X[columns].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -1041,15 +1087,18 @@ def _warn_skipped_steps(panel, name):
                if (gaps := _grid_gaps(index)) is not None]
     if not skipped:
         return
-    (key, (step, missing)), index = skipped[0], panel.index[panel.keys.index(skipped[0][0])]
-    step = index.freqstr if isinstance(index, pd.PeriodIndex) else getattr(step, "freqstr", step)
+    key, (step, missing) = skipped[0]
+    periods = isinstance(panel.index[panel.keys.index(key)], pd.PeriodIndex)
+    later = ("later rows are placed by their periods" if periods else
+             "as the index has no regular step, predict and update read later rows as the "
+             "steps right after the data seen, in order, whatever their time stamps")
     more = f" (and the time index of {len(skipped) - 1} more series)" if len(skipped) > 1 else ""
     warnings.warn(
         f"The time index{_of_series(key)}{more} skips {len(missing)} of its steps "
         f"(step {step}), e.g. {', '.join(missing[:3].astype(str))}. {name} reads the rows as "
-        "consecutive steps, so training windows run across the gap; forecasts are placed "
-        "on the grid of that step. To train on regular steps, fill the missing ones first "
-        "(reindex on the full grid and interpolate).", UserWarning, stacklevel=5)
+        f"consecutive steps, so training windows run across the gap; {later}. Fill the "
+        "missing steps first (reindex on the full grid and interpolate) to train and "
+        "forecast on regular steps.", UserWarning, stacklevel=5)
 
 
 def _check_time_order(index, key):
@@ -1111,17 +1160,11 @@ _FREQ_KINDS = ("datetime", "timedelta")
 def _index_info(index):
     """What forecast() needs to extend ``index`` and predict/update to place rows
     after it: (kind, last value, step/freq, whether that step is known to be
-    regular, so that a skipped step can be told).
-
-    An index on a regular grid that skips some of its steps (a missing year)
-    has that grid's step: rows after it are placed in time, not by count.
-    """
+    regular, so that a skipped step can be told)."""
     if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):  # on a frequency
         freq = index.freq
         if freq is None and len(index) >= 3:
             freq = _infer_freq(index)
-        if freq is None and len(index) >= 3:
-            freq = (_grid_gaps(index) or (None,))[0]
         kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
         return kind, index[-1], freq, freq is not None
     if isinstance(index, pd.PeriodIndex):
@@ -1130,76 +1173,75 @@ def _index_info(index):
         step = index[-1] - index[-2] if len(index) >= 2 else 1
         diffs = np.diff(np.asarray(index, dtype=np.float64))
         regular = len(diffs) > 0 and np.allclose(diffs, diffs[0], rtol=1e-9, atol=0)
-        gaps = None if regular else _grid_gaps(index)
-        if gaps is not None:
-            step, regular = gaps[0], True
         return "number", index[-1], step, bool(regular)
     return "position", len(index) - 1, 1, False
 
 
-#: A grid this many times longer than the index (plus a margin) is not read
-#: as "the index skips some steps" (irregular time stamps, or far too many).
-_GRID_LIMIT = (10, 1000)
+#: The share of a grid's steps an index may skip and still be read as that grid
+#: with gaps (a missing year); more (trading hours, irregular times) is a
+#: calendar of its own.
+_MAX_SKIPPED_SHARE = 0.1
 
 
 def _grid_gaps(index):
-    """(step, missing time stamps) where ``index`` -- sorted, unique -- lies on a
-    regular grid of time steps but skips some of them; else None.
+    """(step, skipped time stamps) where ``index`` -- sorted, unique -- lies on
+    a regular grid of time steps but skips a few of them (at most a tenth);
+    else None.
 
     The step is the smallest difference for numbers, the frequency for
     periods, and one that pandas infers on a run of three stamps for time
-    stamps and elapsed times. Business-day data are not read as skipping
-    their holidays, nor daily data without weekends as skipping those:
-    trading days are the steps of such series.
+    stamps and elapsed times. Business days are not read as skipping their
+    holidays, nor weekday-only daily data their weekends: trading days are
+    the steps of such series.
     """
     n = len(index)
     if n < 3:
         return None
-    missing = _grid_steps(index, n)
-    return None if missing is None or len(missing[1]) == 0 else missing
-
-
-def _grid_steps(index, n):
-    limit = _GRID_LIMIT[0] * n + _GRID_LIMIT[1]
+    most = int(n / (1 - _MAX_SKIPPED_SHARE))  # grid steps, at most
     if isinstance(index, pd.PeriodIndex):
-        span = (index.asi8[-1] - index.asi8[0]) // max(getattr(index.freq, "n", 1), 1) + 1
-        if span == n or span > limit:
+        if index.freqstr.startswith("B"):
             return None
-        grid = pd.period_range(index[0], index[-1], freq=index.freq)
-        return index.freq, grid.difference(index)
+        span = (index.asi8[-1] - index.asi8[0]) // max(getattr(index.freq, "n", 1), 1) + 1
+        if span == n or span > most:
+            return None
+        return index.freqstr, pd.period_range(index[0], index[-1], freq=index.freq
+                                              ).difference(index)
     if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
         values = np.asarray(index, dtype=np.float64)
         diffs = np.diff(values)
         step = diffs.min()
         ratio = diffs / step
         whole = np.round(ratio)
-        if (not np.isfinite(ratio).all() or whole.sum() + 1 > limit
+        if (not np.isfinite(ratio).all() or whole.sum() + 1 > most or whole.sum() == n - 1
                 or not np.allclose(ratio, whole, rtol=0, atol=1e-6)):
             return None
         at = np.concatenate([[0], np.cumsum(whole)]).astype(np.int64)
-        missing = np.setdiff1d(np.arange(at[-1] + 1), at)
+        skipped = np.setdiff1d(np.arange(at[-1] + 1), at)
         if pd.api.types.is_integer_dtype(index) and float(step).is_integer():
-            step = int(step)
-        return step, pd.Index(index[0] + step * missing)
+            return int(step), pd.Index(index[0] + int(step) * skipped)
+        step = (values[-1] - values[0]) / at[-1]  # the mean step: less rounding error
+        return f"{step:.10g}", pd.Index([f"{v:.10g}" for v in values[0] + step * skipped])
     if (not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex))
             or index.freq is not None or _infer_freq(index) is not None):
         return None
     weekdays_only = (isinstance(index, pd.DatetimeIndex)
                      and not (index.dayofweek >= 5).any())
     for start in dict.fromkeys(min(k * n // 4, n - 3) for k in range(5)):
-        freq = _infer_freq(index[start:start + 3])
+        run = index[start:start + 3]
+        freq = _infer_freq(run)
         if freq is None:
             continue
-        if weekdays_only and freq.freqstr in ("D", "B"):
+        if (weekdays_only and freq.freqstr in ("D", "B")) or freq.freqstr.startswith("C"):
             return None  # trading days: holidays and weekends are not steps
-        if isinstance(freq, pd.offsets.Tick):  # a fixed step: its count is known
-            if (index[-1] - index[0]) / pd.Timedelta(freq) + 1 > limit:
-                continue
+        # Grid steps over the span, at the run's spacing: the grid is built only
+        # where it is short (a calendar frequency over decades is not).
+        if (index[-1] - index[0]) / ((run[-1] - run[0]) / 2) + 1 > most:
+            continue
         grid = _RANGES["datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"](
             start=index[0], end=index[-1], freq=freq)
-        if len(grid) > limit or not index.isin(grid).all():
+        if len(grid) > most or not index.isin(grid).all():
             continue
-        return freq, grid.difference(index)
+        return freq.freqstr, grid.difference(index)
     return None
 
 

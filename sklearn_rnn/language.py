@@ -98,7 +98,8 @@ class RNNLanguageModel(BaseNetEstimator):
         Tokens per training window: the span over which gradients flow back.
         Scoring and generation carry the state over whole texts, so the model
         may use longer context than it was trained on, but learns
-        dependencies only up to about this length.
+        dependencies only up to about this length. A window is at most as
+        long as the training stream (a longer one would only add padding).
     embedding_size : int, default=32
         Dimension of the character embedding.
     min_count : int, default=1
@@ -111,7 +112,7 @@ class RNNLanguageModel(BaseNetEstimator):
     hidden_size : int, default=128
         Units in each recurrent layer.
     num_layers : int, default=1
-        Stacked recurrent layers.
+        Stacked recurrent layers (at most 1000).
     dropout : float, default=0.0
         Dropout on the embeddings, between stacked layers and before the head.
     max_epochs : int, default=30
@@ -191,7 +192,8 @@ class RNNLanguageModel(BaseNetEstimator):
 
     _parameter_constraints = {
         **{k: v for k, v in BaseNetEstimator._parameter_constraints.items()
-           if k not in ("bidirectional", "pooling", "scale_inputs")},
+           if k not in ("bidirectional", "pooling", "scale_inputs", "tbptt_steps",
+                        "forget_bias")},
         "cell": [StrOptions(set(RNN_CELLS))],
         "sequence_length": [Interval(Integral, 1, None, closed="left")],
         "embedding_size": [Interval(Integral, 1, None, closed="left")],
@@ -343,10 +345,12 @@ class RNNLanguageModel(BaseNetEstimator):
                 "Use more text or early_stopping=False.")
         stream = torch.from_numpy(stream).to(device)
         generator = torch.Generator().manual_seed(seed + 1)
-        train = _TokenWindows(stream[:n_train], stream[1:n_train + 1], self.sequence_length,
-                              generator=generator)
-        valid = (_TokenWindows(stream[n_train:n], stream[n_train + 1:], self.sequence_length)
-                 if n_valid else None)
+        # Windows no longer than the stream: sequence_length=10**9 padded each
+        # stream to 10**9 tokens (8 GB, and as many steps an epoch).
+        train = _TokenWindows(stream[:n_train], stream[1:n_train + 1],
+                              min(self.sequence_length, n_train), generator=generator)
+        valid = (_TokenWindows(stream[n_train:n], stream[n_train + 1:],
+                               min(self.sequence_length, n_valid)) if n_valid else None)
         return train, valid
 
     def _build_module(self):

@@ -1,5 +1,7 @@
 """Cross-validation splitters for panels: several time series in one long frame."""
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
@@ -61,6 +63,7 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
         ``groups``: each row's time stamp (any sortable values), instead of
         ``X``'s index; ``y`` is ignored.
         """
+        self._check_counts()
         codes, n_stamps = self._time_codes(X, groups)
         try:
             folds = list(super().split(np.empty((n_stamps, 0))))
@@ -73,6 +76,18 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
             # Both are runs of consecutive sorted time stamps.
             yield (np.flatnonzero((codes >= train[0]) & (codes <= train[-1])),
                    np.flatnonzero((codes >= test[0]) & (codes <= test[-1])))
+
+    def _check_counts(self):
+        """``TimeSeriesSplit`` checks only ``n_splits``: a negative gap put each
+        test stamp in its training set, test_size=0 failed inside range()."""
+        for name, low in (("gap", 0), ("test_size", 1), ("max_train_size", 1)):
+            value = getattr(self, name)
+            if value is None and name != "gap":
+                continue
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+                allowed = f"an int >= {low}" + ("" if name == "gap" else " or None")
+                raise ValueError(f"{name} must be {allowed} (a number of time stamps); "
+                                 f"got {value!r}.")
 
     def _time_codes(self, X, groups=None):
         """Each row's rank among the distinct time stamps, and their number."""

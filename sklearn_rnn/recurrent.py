@@ -1,5 +1,7 @@
 """Sequence regressors and classifiers on Elman (simple RNN), LSTM and GRU cells."""
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 import torch
@@ -20,7 +22,7 @@ _PARAMETERS = """
     hidden_size : int, default=64
         Units in each recurrent layer.
     num_layers : int, default=1
-        Stacked recurrent layers.
+        Stacked recurrent layers (at most 1000).
     dropout : float, default=0.0
         Dropout between stacked layers and before the output layer.
     bidirectional : bool, default=False
@@ -309,6 +311,9 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             classes = self._labels(_class_list(classes), "classes")
         if reset:
             self.classes_ = np.unique(y if classes is None else classes)
+            if classes is not None and len(self.classes_) < 2:
+                raise ValueError(f"classes must name at least 2 classes (all those y will "
+                                 f"ever hold); got {classes.tolist()!r}.")
             if len(self.classes_) < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 "
                                  f"classes; got 1 class: {self.classes_[0]!r}.")
@@ -322,6 +327,17 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             raise ValueError(f"y contains labels {unseen.tolist()} not among the classes "
                              f"{where}{self.classes_.tolist()}.")
         return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _check_parameters(self):
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items()
+                   if isinstance(v, bool) or not isinstance(v, Real)}
+            if bad:
+                raise TypeError(f"class_weight must map each class to a number (its "
+                                f"weight); got {bad!r}.")
+            if not all(np.isfinite(v) and v >= 0 for v in self.class_weight.values()):
+                raise ValueError(f"class_weight must be finite and non-negative; got "
+                                 f"{self.class_weight!r}.")
 
     def _weight_targets(self, y_encoded, weight):
         """Sample weights times ``class_weight`` of each sample's class."""
@@ -346,9 +362,6 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
                 f"fit, {self.classes_.tolist()}); give class_weight as a dict.")
         per_class = compute_class_weight(self.class_weight, classes=self.classes_,
                                          y=self.classes_[y_encoded])
-        if not np.all(np.isfinite(per_class) & (per_class >= 0)):
-            raise ValueError(f"class_weight must be finite and non-negative; got "
-                             f"{self.class_weight!r}.")
         weight = per_class[y_encoded] * (1.0 if weight is None else weight)
         if not weight.any():
             raise ValueError("class_weight and sample_weight leave no sample with a "

@@ -341,7 +341,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         self._validate_params()
         refuse_bool_numbers(self)
-        check_thread_count(self.n_threads)
+        check_thread_count(self.n_threads, none_allowed=False)
         self._engine(resolve_device(self.device))  # refused before the corpus is read
         for attr in _FITTED:  # a refit that fails leaves no stale vectors behind
             self.__dict__.pop(attr, None)

@@ -12,6 +12,7 @@ XPASS failures, and the mark should then be removed.
 
 import functools
 import os
+import pickle
 import traceback
 
 import numpy as np
@@ -21,6 +22,8 @@ import torch
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import sklearn_rnn
 from sklearn_rnn import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
@@ -232,7 +235,7 @@ def test_sequence_fit_rejects_dates_and_holes(Est, case, X_bad, y_kind, match):
 
 
 BOOL_FOR_NUMBER = ["hidden_size", "batch_size", "n_threads", "patience", "clip_grad_norm",
-                   "lr", "max_epochs"]
+                   "lr", "max_epochs", "target", "series_id"]
 BOOL_CASES = [(Est, param) for Est in (GRURegressor, TDNNClassifier, LSTMForecaster,
                                        RNNLanguageModel)
               for param in BOOL_FOR_NUMBER if param in Est().get_params()]
@@ -247,6 +250,21 @@ def test_a_bool_for_a_numeric_parameter_is_refused(Est, param):
     _raises(lambda: Est(**{**FAST_FORECAST, "lookback": 3} if Est is LSTMForecaster else FAST)
             .set_params(**{param: True}).fit(X_fit, y_fit),
             rf"The '{param}' parameter of {Est.__name__} must be a number .*not a bool; got True")
+
+
+# Numbers past what torch holds (float32) or builds: a parameter error, not a bare
+# "cannot be converted ... without overflow" (lr), a blamed hidden_size
+# (forget_bias) or a build that never ends (num_layers).
+HUGE_CASES = [("lr", 1e39, r"'lr' parameter .*range \(0\.0, 3\.40\d*e\+38\]"),
+              ("weight_decay", 1e39, r"'weight_decay' parameter .*Got 1e\+39"),
+              ("forget_bias", -1e39, r"'forget_bias' parameter .*Got -1e\+39"),
+              ("num_layers", 10**9, r"'num_layers' parameter .*range \[1, 1000\]")]
+
+
+@pytest.mark.parametrize("param, value, match", HUGE_CASES, ids=[c[0] for c in HUGE_CASES])
+def test_numbers_past_float32_or_a_buildable_depth_are_parameter_errors(param, value, match):
+    _raises(lambda: LSTMRegressor(**FAST).set_params(**{param: value}).fit(X, _y(LSTMRegressor)),
+            match)
 
 
 def test_skipgram_refuses_a_bool_for_a_numeric_parameter():
@@ -365,7 +383,9 @@ def test_classifier_rejects_bad_targets(Est):
                                        r"\(2, 2\)"),
     ({"down", "up"}, r"classes must be an array-like of class labels \(a list or an array\); "
                      r"got set"),
-], ids=["nan-list", "nan-array", "fractional", "mixed", "2-D", "set"])
+    ([], r"classes must name at least 2 classes \(all those y will ever hold\); got \[\]"),
+    (["up"], r"classes must name at least 2 classes"),
+], ids=["nan-list", "nan-array", "fractional", "mixed", "2-D", "set", "empty", "one"])
 def test_partial_fit_checks_its_classes(classes, match):
     _raises(lambda: GRUClassifier(**FAST).partial_fit(X, Y_CLF, classes=classes), match)
 
@@ -397,6 +417,8 @@ def test_classifier_rejects_bad_class_weight(Est):
             r"classes \['down', 'up'\]; the classes are \['down', 'up'\]")
     _raises(lambda: fit(class_weight={"up": -1.0}), r"class_weight must be finite and non-negative")
     _raises(lambda: fit(class_weight={"up": np.inf}), r"class_weight must be finite")
+    _raises(lambda: fit(class_weight={"up": "x", "down": 1}),
+            r"class_weight must map each class to a number \(its weight\); got \{'up': 'x'\}")
     _raises(lambda: fit(class_weight="equal"), r"'class_weight' parameter of \w+ must be None")
     _raises(lambda: fit(class_weight={"up": 0.0, "down": 0.0}),
             r"class_weight and sample_weight leave no sample with a non-zero weight")
@@ -532,7 +554,9 @@ FORECAST_FIT_CASES = [
     ("number_strings_target", {}, pd.Series(SERIES.astype(str)), None,
      r"target must be numeric; got values of type 'string'"),
     ("datetime_covariate", {"target": "y"},
-     FRAME.assign(c=pd.date_range("2000", periods=40)), None, r"Covariate columns must be"),
+     FRAME.assign(c=pd.date_range("2000", periods=40)), None,
+     r"Covariate columns must be.*A column of time stamps is the time index: "
+     r"X.set_index\('c'\)"),
     ("datetime_covariate_array", {}, pd.date_range("2000", periods=40).to_numpy()[:, None],
      SERIES, r"X holds date/time values"),
     ("duplicated_columns", {"target": "y"},
@@ -551,6 +575,9 @@ FORECAST_FIT_CASES = [
      r"series_id column 'id' holds sequences \(e.g. \['b'\]\)"),
     ("duplicated_quantiles", {"loss": "quantile", "quantiles": [0.5, 0.5]}, SERIES, None,
      r"quantiles must be a non-empty list of distinct numbers"),
+    # Checked with any loss: a NaN quantile once made every later predict refuse.
+    ("nan_quantile_default_loss", {"quantiles": (np.nan,)}, SERIES, None,
+     r"quantiles must be a non-empty list of distinct numbers .*got \(nan,\)"),
     ("poisson_negative_target", {"loss": "poisson"}, SERIES, None,
      r"loss='poisson' needs a non-negative target; got values down to -0.99"),
 ]
@@ -617,6 +644,27 @@ def test_forecaster_boolean_covariates_are_numbers(Est):
         flags.astype({"c": float}).astype({"c": object}))
     np.testing.assert_array_equal(numbers_as_objects.predict(future.astype(float)),
                                   as_float.predict(future.astype(float)))
+
+
+@pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
+def test_forecaster_target_column_needs_a_frame(Est):
+    """A column name cannot be read from an array (a Pipeline's scaler output):
+    refused, not ignored -- with y given, the target was read as covariate 0."""
+    arrays = r"target=.y. names a column of a DataFrame X, but X \(a ndarray\) has no named"
+    model = Est(target="y", **FAST_FORECAST)
+    _raises(lambda: make_pipeline(StandardScaler(), model).fit(FRAME), arrays)
+    _raises(lambda: model.fit(FRAME[["c"]].to_numpy(), FRAME["y"]), arrays)
+    _raises(lambda: model.fit(FRAME["c"]), r"Series named 'c', read as the target .*'y'")
+    fitted = model.fit(FRAME)
+    # Afterwards an array holds the covariates alone (the target column is no covariate).
+    np.testing.assert_array_equal(fitted.predict(FUTURE.to_numpy()), fitted.predict(FUTURE))
+    _raises(lambda: fitted.predict(FUTURE.assign(y=0.0)[["y", "c"]].to_numpy()),
+            r"X has 2 features, but \w+ is expecting 1 .*An array holds the covariates \['c'\] "
+            r"alone; pass a DataFrame")
+    # The target column alone (named or not) is the target series.
+    np.testing.assert_array_equal(Est(target="y", **FAST_FORECAST).fit(FRAME["y"]).forecast(2),
+                                  Est(**FAST_FORECAST).fit(SERIES).forecast(2))
+    make_pipeline(StandardScaler(), model).set_output(transform="pandas").fit(FRAME)
 
 
 @pytest.mark.parametrize("Est", FORECASTERS, ids=lambda E: E.__name__)
@@ -932,6 +980,33 @@ def test_a_failed_refit_leaves_no_fitted_attribute_behind():
     _raises(lambda: model.fit(X[:, :3], ["a"] * len(X)), "at least 2 classes")
     fitted = [k for k in vars(model) if k.endswith("_") and not k.startswith("__")]
     assert fitted == []
+
+
+REFUSED_PARAMETERS = [
+    (GRURegressor, dict(device="cpux"), r"device='cpux' is not a device"),
+    (GRURegressor, dict(lr=-1.0), r"'lr' parameter"),
+    (GRUClassifier, dict(class_weight={"a": -1.0, "b": 1.0}), r"finite and non-negative"),
+    (GRUClassifier, dict(class_weight={"a": "x", "b": 1.0}), r"map each class to a number"),
+    (LSTMForecaster, dict(quantiles=(0.5, 0.5)), r"quantiles must be"),
+    (RNNLanguageModel, dict(device="cpux"), r"device='cpux' is not a device"),
+]
+
+
+@pytest.mark.parametrize("Est, bad, match", REFUSED_PARAMETERS,
+                         ids=[f"{E.__name__}-{next(iter(b))}" for E, b, _ in REFUSED_PARAMETERS])
+def test_a_refused_parameter_leaves_the_earlier_fit_as_it_was(Est, bad, match):
+    """Refused before anything changes (as the README says): a device, class
+    weights or quantiles were checked after the old network was dropped."""
+    data = {GRURegressor: (X, Y_REG), GRUClassifier: (X, np.where(Y_REG > 0, "a", "b")),
+            LSTMForecaster: (SERIES,), RNNLanguageModel: (["abc abd"] * 4,)}[Est]
+    fast = {LSTMForecaster: FAST_FORECAST, RNNLanguageModel: FAST_LM}.get(Est, FAST)
+    model = Est(**fast).fit(*data)
+    before = pickle.dumps(model.net_.module_.state_dict())
+    _raises(lambda: model.set_params(**bad).fit(*data), match)
+    assert pickle.dumps(model.net_.module_.state_dict()) == before
+    if Est is LSTMForecaster:  # a warm start too: its quantiles were never checked
+        model = Est(**fast, warm_start=True).fit(*data)
+        _raises(lambda: model.set_params(quantiles=(1.5, 1.5)).fit(*data), match)
 
 
 def test_a_user_subclass_keeps_its_own_init_decorator():

@@ -137,18 +137,23 @@ def _years_without_2010(kind):
 
 
 @pytest.mark.parametrize("kind", ["number", "datetime", "period"])
-def test_an_index_that_skips_a_step_warns_and_places_rows_on_its_grid(kind):
+def test_an_index_that_skips_a_step_warns_at_fit(kind):
     index = _years_without_2010(kind)
     series = pd.Series(np.sin(np.arange(len(index)) / 3), index=index, name="rate")
-    with pytest.warns(UserWarning, match=r"skips 1 of its steps .*e\.g\. 2010"):
+    later = "placed by their periods" if kind == "period" else "read later rows as the steps"
+    with pytest.warns(UserWarning, match=rf"skips 1 of its steps .*e\.g\. 2010.*{later}"):
         fc = LSTMForecaster(lookback=3, **FAST).fit(series)
-    ahead = fc.forecast(30)
-    assert str(ahead.index[0]).startswith("2021") and str(ahead.index[-1]).startswith("2050")
-    # A row for 2050 gets its 30-steps-ahead forecast, not the next step's.
-    row = series.iloc[-1:].set_axis(ahead.index[-1:])
-    np.testing.assert_allclose(fc.predict(row).to_numpy(), ahead.to_numpy()[-1:], rtol=1e-6)
-    with pytest.raises(ValueError, match="skip 1 step"):  # update needs 2021 next
-        fc.update(series.iloc[-1:].set_axis(ahead.index[1:2]))
+    # As the warning says: a row for 2050 is the next step without a regular step,
+    # 30 steps ahead on periods.
+    row = pd.Series(0.0, index=pd.Index([2050]) if kind == "number" else
+                    pd.DatetimeIndex(["2050-01-01"]) if kind == "datetime" else
+                    pd.PeriodIndex(["2050"], freq="Y"))
+    steps = 30 if kind == "period" else 1
+    expected = clone(fc).set_params(lookback=3).fit(series.set_axis(range(len(series))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(fc.predict(row).to_numpy(),
+                                   expected.forecast(steps).to_numpy()[-1:], rtol=1e-6)
 
 
 @pytest.mark.parametrize("index", [
@@ -160,7 +165,16 @@ def test_an_index_that_skips_a_step_warns_and_places_rows_on_its_grid(kind):
     pd.DatetimeIndex(np.sort(np.datetime64("2024-01-01") + np.random.default_rng(0).choice(
         10**6, 60, replace=False).astype("timedelta64[s]"))),
     pd.Index(np.cumsum(np.random.default_rng(0).uniform(0.5, 1.5, 60))),
-], ids=["business-days", "weekdays", "irregular-stamps", "irregular-numbers"])
+    # Trading hours (nights and weekends), a calendar of its own, not gaps in hours.
+    (lambda h: h[(h.dayofweek < 5) & (h.hour >= 9) & (h.hour < 17)])(
+        pd.date_range("2024-01-01", periods=24 * 14, freq="h")),
+    # Monday-to-Saturday opening days; weekday periods.
+    (lambda d: d[d.dayofweek < 6])(pd.date_range("2024-01-01", periods=70, freq="D")),
+    (lambda d: d[d.dayofweek < 5])(pd.period_range("2024-01-01", periods=70, freq="D")),
+    # Numbers that only sometimes differ by their smallest step.
+    pd.Index([0, 1, 3, 7, 8, 12, 20, 21, 30, 33, 34, 41]),
+], ids=["business-days", "weekdays", "irregular-stamps", "irregular-numbers",
+        "trading-hours", "monday-to-saturday", "weekday-periods", "irregular-integers"])
 def test_trading_days_and_irregular_times_do_not_warn_of_skipped_steps(index):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -791,6 +805,31 @@ def test_forecast_rejects_bool_steps(steps):
     fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
     with pytest.raises(ValueError, match=f"steps must be a positive integer; got {steps}"):
         fc.forecast(steps)
+
+
+def test_forecast_names_horizon_when_its_default_steps_are_bad():
+    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY).set_params(horizon="x")
+    with pytest.raises(ValueError, match=r"^horizon \(forecast's default steps\) must be a "
+                                         r"positive integer; got 'x'"):
+        fc.forecast()
+
+
+def test_forecast_of_more_steps_than_memory_holds_is_a_clear_error():
+    fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)
+    with pytest.raises(ValueError, match=r"Forecasting 1000000000000 steps ahead would need "
+                                         r"[\d,.]+ GiB, more than this machine's"):
+        fc.forecast(10**12)
+
+
+def test_warm_start_may_change_what_the_network_does_not_depend_on():
+    # Under the recursive strategy horizon is forecast()'s default number of steps
+    # only; quantiles shape nothing without the quantile loss.
+    fc = LSTMForecaster(lookback=3, warm_start=True, **TINY).fit(DAILY)
+    fc.set_params(horizon=3, quantiles=(0.2, 0.8)).fit(DAILY)
+    assert len(fc.forecast()) == 3 and fc.n_iter_ == 2 * TINY["max_epochs"]
+    direct = LSTMForecaster(lookback=3, strategy="direct", warm_start=True, **TINY).fit(DAILY)
+    with pytest.raises(ValueError, match=r"built with horizon=1; now horizon=3"):
+        direct.set_params(horizon=3).fit(DAILY)
 
 
 def test_non_numeric_quantiles_get_the_quantiles_error():

@@ -271,3 +271,13 @@ def test_complete_checks_random_state_as_sklearn_does(lm):
     assert drawn[0] == drawn[1]
     assert (lm.complete("the", max_length=8, random_state=np.random.RandomState(0))
             == lm.complete("the", max_length=8, random_state=np.random.RandomState(0)))
+
+
+def test_a_window_longer_than_the_text_is_the_whole_stream():
+    # sequence_length=10**9 padded the stream to 10**9 tokens (8 GB, as many steps).
+    # Any window past the stream's 45 tokens is that stream, trained alike.
+    texts = ["the cat sees the mat.", "a dog walks to a tree."]
+    params = {**FAST, "max_epochs": 2}
+    huge = RNNLanguageModel(**{**params, "sequence_length": 10**9}).fit(texts)
+    exact = RNNLanguageModel(**{**params, "sequence_length": 1000}).fit(texts)
+    np.testing.assert_allclose(huge.history_[:, "train_loss"], exact.history_[:, "train_loss"])

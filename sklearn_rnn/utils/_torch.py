@@ -161,14 +161,33 @@ def autograd_on():
         yield
 
 
-def check_thread_count(n_threads):
+def check_thread_count(n_threads, none_allowed=True):
     """Refuse far more threads than cores: torch starts as many as it is told (10**6
     of them took 264 GB of address space and stayed after the fit)."""
     cap = 4 * (os.cpu_count() or 1)
     if n_threads is not None and n_threads > cap:
         raise ValueError(f"n_threads={n_threads!r} is far more than this machine's "
-                         f"{os.cpu_count()} CPU cores; expected at most {cap} (4 a core), "
-                         "or None to leave torch's setting alone.")
+                         f"{os.cpu_count()} CPU cores; expected at most {cap} (4 a core)"
+                         + (", or None to leave torch's setting alone." if none_allowed
+                            else "."))
+
+
+def _physical_memory():
+    """This machine's memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
+
+
+def check_memory(nbytes, what, remedy):
+    """Refuse ``what`` (a phrase: "Forecasting 10**12 steps") where it needs more
+    bytes than this machine has: a clear error, with ``remedy``, before numpy or
+    torch try."""
+    total = _physical_memory()
+    if total is not None and nbytes > total:
+        raise ValueError(f"{what} would need {nbytes / 2**30:,.1f} GiB, more than this "
+                         f"machine's {total / 2**30:,.1f} GiB of memory; {remedy}.")
 
 
 @contextmanager

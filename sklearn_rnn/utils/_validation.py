@@ -21,6 +21,7 @@ as scikit-learn reads it.
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -323,11 +324,12 @@ def check_sequences(estimator, X, *, reset):
 def refuse_bool_numbers(estimator):
     """Refuse ``True``/``False`` for a numeric parameter (``n_threads=True``,
     ``batch_size=True``): scikit-learn's ``Interval`` accepts them, as ``bool`` is
-    an ``int``, and they would pass as 1 and 0 (or fail inside torch)."""
+    an ``int``, and they would pass as 1 and 0 (or fail inside torch). A column
+    label that may be an int (``target``) is no bool either."""
     for name, constraints in estimator._parameter_constraints.items():
         value = getattr(estimator, name, None)
         if (isinstance(value, (bool, np.bool_)) and "boolean" not in constraints
-                and any(isinstance(c, Interval) for c in constraints)):
+                and any(isinstance(c, Interval) or c is Integral for c in constraints)):
             raise InvalidParameterError(
                 f"The {name!r} parameter of {type(estimator).__name__} must be a number "
                 f"(or as documented), not a bool; got {value!r}.")
