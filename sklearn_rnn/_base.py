@@ -565,10 +565,12 @@ class BaseSequenceEstimator(BaseNetEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
-            Training sequences (see the input contract in the class docstring).
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Training sequences (see the input contract in the class
+            docstring): a 2-D array or DataFrame of univariate sequences, a
+            3-D array, or a list of 1-D/2-D arrays of different lengths.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
+            Targets: class labels (1-D) for a classifier.
         sample_weight : array-like of shape (n_samples,) or float, default=None
             Non-negative weight of each sample in the loss (training and
             early-stopping validation alike): the loss is the weighted mean,

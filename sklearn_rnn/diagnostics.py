@@ -33,7 +33,9 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     Parameters
     ----------
     estimator : fitted sequence regressor or classifier
+        An RNN or TDNN regressor or classifier of this package.
     X : sequences, as the estimator takes them
+        Sequences in a form the estimator's ``predict`` takes.
     y : targets, optional
         With ``y`` the gradient is that of each sequence's training loss.
     max_samples : int, default=256
@@ -129,6 +131,20 @@ def gradient_decay_rate(flow, *, skip=1):
     (the last step is often special) and returns ``exp(b)``: below 1 the
     gradient vanishes, above 1 it explodes. Steps with a zero gradient (beyond
     a TDNN's context) are left out.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        A result of :func:`gradient_flow`: columns ``steps_back`` and
+        ``grad_norm`` (finite).
+    skip : int, default=1
+        Leave out the steps with ``steps_back < skip``; at least two steps
+        with a non-zero gradient must remain.
+
+    Returns
+    -------
+    rate : float
+        ``exp(b)``, the fitted factor per step back.
     """
     if isinstance(skip, bool) or not isinstance(skip, Integral) or skip < 0:
         raise ValueError(f"skip must be a non-negative integer; got {skip!r}.")
@@ -144,10 +160,26 @@ def gradient_decay_rate(flow, *, skip=1):
 def plot_gradient_flow(flows, ax=None, *, normalise=True):
     """Plot gradient flow curves (a DataFrame, or a dict of label -> DataFrame).
 
-    With ``normalise`` each curve is divided by its value at the last step
-    (``steps_back == 0``),
-    so curves of different networks compare by their decay. The y axis is
-    logarithmic: geometric decay is a straight line. Returns the axes.
+    The y axis is logarithmic: geometric decay is a straight line. Each
+    curve's legend entry shows its :func:`gradient_decay_rate` where one
+    can be fitted.
+
+    Parameters
+    ----------
+    flows : DataFrame or dict of str to DataFrame
+        A result of :func:`gradient_flow`, or several by label (the legend).
+    ax : matplotlib Axes, default=None
+        The axes to draw on; None draws on the current axes
+        (``plt.gca()``).
+    normalise : bool, default=True
+        Divide each curve by its value at the last step
+        (``steps_back == 0``), so curves of different networks compare by
+        their decay.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
     """
     import matplotlib.pyplot as plt
 

@@ -110,9 +110,26 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train one epoch on ``X`` (initialising on the first call), without early
-        stopping, and start forecasts after ``X``'s rows; ``sample_weight`` as in
-        ``fit``. To move the forecast origin without training, use ``update``.
-        Returns ``self``."""
+        stopping, and start forecasts after ``X``'s rows.
+
+        To move the forecast origin without training, use ``update``.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_steps, n_covariates)
+            Consecutive time steps, in the forms ``fit`` takes; after the
+            first call, with the covariates of that call.
+        y : array-like of shape (n_steps,), default=None
+            The target, when it is not a column of ``X`` (as in ``fit``).
+        sample_weight : array-like of shape (n_steps,) or float, default=None
+            Non-negative weight of each row as a forecast target, as in
+            ``fit``.
+
+        Returns
+        -------
+        self : object
+            The forecaster, trained one more epoch.
+        """
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def update(self, X, y=None):
@@ -120,17 +137,27 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
         Forecasts (``predict``, ``forecast``) then start after these rows:
         the way to move the forecast origin day by day without the drift of
-        refitting. ``X`` takes the same forms as in ``fit`` and must hold the
-        observed target values. Rows of an array or list (and of ``y``
-        without an index) are the steps right after the data already seen;
-        a DataFrame or Series is placed by its index, which must then start
-        at the next step exactly when the step is known (a frequency, or a
-        regular integer step) and skip none (missing observations cannot be
-        filled in here), or else after the data already seen.
+        refitting. Rows of an array or list (and of ``y`` without an index)
+        are the steps right after the data already seen; a DataFrame or
+        Series is placed by its index, which must then start at the next
+        step exactly when the step is known (a frequency, or a regular
+        integer step) and skip none (missing observations cannot be filled
+        in here), or else after the data already seen.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_steps, n_covariates)
+            The observed steps, in the forms ``fit`` takes, with the fitted
+            covariates; it must hold the observed target values (the
+            ``target`` column, or ``X`` itself as a Series), unless ``y``
+            gives them.
+        y : array-like of shape (n_steps,), default=None
+            The observed target values, when they are not in ``X``.
 
         Returns
         -------
-        self
+        self : object
+            The forecaster, its forecast origin after these rows.
         """
         self._check_fitted("update")
         panel = self._parse(X, y, reset=False, need_target="update")
@@ -285,6 +312,16 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         covariates cannot do that (their values at the missing steps are
         unknown) and raises an error naming them.
 
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_rows, n_covariates)
+            The rows to forecast, with the fitted covariates (and the
+            ``series_id`` column, if set): a DataFrame (the ``target`` column
+            may be left out or hold placeholders; ``pd.DataFrame(index=...)``
+            for a forecaster without covariates), a 2-D array of the
+            covariates, or, without covariates, a Series or 1-D array whose
+            values are ignored.
+
         Returns
         -------
         forecasts : Series or ndarray of shape (n_rows,)
@@ -302,6 +339,11 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         Steps beyond the first are chained on the median forecast, so their
         intervals describe the uncertainty of each step given that path.
         Rows are placed in time as in ``predict``.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_rows, n_covariates)
+            The rows to forecast, in the forms ``predict`` takes.
 
         Returns
         -------
@@ -321,6 +363,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
 
         Only for forecasters without covariates (their future values are
         unknown here: use ``predict`` with a frame of future covariates).
+
+        Parameters
+        ----------
+        steps : int, default=None
+            Steps to forecast, a positive integer; None forecasts
+            ``horizon`` steps.
 
         Returns
         -------
@@ -367,7 +415,25 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                              names=[self.series_id, time_name]))
 
     def score(self, X, y=None, sample_weight=None):
-        """R^2 of ``predict(X)`` against the target's values in ``X`` (or ``y``)."""
+        """R^2 of ``predict(X)`` against the target's values in ``X`` (or ``y``).
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_rows, n_covariates)
+            The rows to forecast, as in ``predict``, holding the true target
+            values (the ``target`` column, or ``X`` itself as a Series)
+            unless ``y`` gives them. With an array ``X`` and a Series ``y``,
+            the rows are placed by ``y``'s index, as in ``fit``.
+        y : array-like of shape (n_rows,), default=None
+            The true target values, when they are not in ``X``.
+        sample_weight : array-like of shape (n_rows,), default=None
+            Weight of each row in the R^2.
+
+        Returns
+        -------
+        score : float
+            The coefficient of determination R^2 of the forecasts.
+        """
         _, y_true, pred = self._scored(X, y)
         return r2_score(y_true, pred, sample_weight=sample_weight)
 
@@ -1290,23 +1356,31 @@ _DOC = """{summary}
     quantiles : array-like of float, default=(0.1, 0.5, 0.9)
         Distinct quantiles for ``loss="quantile"``; ``predict`` returns the
         one nearest 0.5 (the lower of two equally near).
-    hidden_size, num_layers, dropout, bidirectional, optimizer, weight_decay, \
-tol, warm_start, random_state, device, n_threads, verbose, tbptt_steps, \
-forget_bias, checkpoint_dir, fast_path
-        As for :class:`~sklearn_rnn.RNNRegressor` (same defaults).
-    scale_inputs : bool, default=True
-        Standardise the target and the covariates per series (statistics
-        from the first fit); False feeds both in their own units.
+    hidden_size : int, default=64
+        Units in each recurrent layer.
+    num_layers : int, default=1
+        Stacked recurrent layers (at most 1000).
+    dropout : float, default=0.0
+        Dropout between stacked layers and before the output layer.
+    bidirectional : bool, default=False
+        Read each window in both directions.
     pooling : {{"last", "mean", "max"}}, default="last"
+        How a window's hidden states are summarised before the output layer:
+        the state at its last step, or the mean/max over its steps.
     max_epochs : int, default=100
+        Upper bound on passes over the training windows.
     batch_size : int or "auto", default="auto"
+        Windows per gradient step; "auto" takes ``n_train // 32`` within
+        [16, 128], ``n_train`` being the number of training windows.
     lr : float, default=1e-3
+        Learning rate.
+    optimizer : {{"adam", "sgd", "rmsprop"}}, default="adam"
+        "sgd" uses momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
     clip_grad_norm : float or None, default=None
-    patience : int, default=20
-        As for :class:`~sklearn_rnn.RNNRegressor`, with defaults chosen on nine
-        forecasting series (benchmarks/RESULTS.md): patience 20 and batch_size
-        "auto" cut the geometric-mean MASE by 15%; the regressors' lr=3e-3 and
-        clipping did not help here.
+        Clip the global gradient norm to this value at every step; None
+        turns clipping off.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of each series' windows
         (in time; with ``strategy="direct"`` after a gap of ``horizon - 1``
@@ -1314,6 +1388,47 @@ forget_bias, checkpoint_dir, fast_path
         loss stops improving; keep the best epoch.
     validation_fraction : float, default=0.1
         Share of the windows held out for early stopping.
+    patience : int, default=20
+        Epochs without improvement before stopping. The training defaults
+        here were chosen on nine forecasting series (benchmarks/RESULTS.md):
+        patience 20 and batch_size "auto" cut the geometric-mean MASE by
+        15%; the regressors' lr=3e-3 and clipping did not help here.
+    tol : float, default=1e-4
+        Smallest loss decrease that counts as an improvement.
+    scale_inputs : bool, default=True
+        Standardise the target and the covariates per series (statistics
+        from the first fit); False feeds both in their own units.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and batch order. An int gives
+        identical results on CPU. Never changes numpy's or torch's global
+        random state.
+    device : {{"cpu", "cuda", "auto"}} or str, default="cpu"
+        Where to train; "auto" takes a CUDA GPU when one is present.
+    n_threads : int or None, default=1
+        PyTorch intra-op threads during fit and predict (restored
+        afterwards); None leaves torch's setting alone.
+    verbose : int, default=0
+        Print a line per epoch (losses and time) when positive.
+    tbptt_steps : int or None, default=None
+        Truncated backpropagation through time: read each window in chunks
+        of this many steps, counted back from its end, detaching the hidden
+        state between chunks (see :class:`~sklearn_rnn.RNNRegressor`). None
+        (or a value >= ``lookback``) is full BPTT. Needs
+        ``bidirectional=False``.
+    forget_bias : float or None, default=1.0
+        Initial forget-gate bias of an LSTM (ignored by other cells); None
+        keeps PyTorch's initialisation.
+    checkpoint_dir : str, path or None, default=None
+        Save the estimator after every epoch to
+        ``<checkpoint_dir>/checkpoint.skrnn`` (see :func:`sklearn_rnn.save`);
+        ``sklearn_rnn.load`` it and fit again with ``warm_start=True`` to
+        resume a long run.
+    fast_path : bool, default=True
+        On a CUDA device, replay each training step as a captured CUDA
+        graph, as :class:`~sklearn_rnn.RNNRegressor` does; False always
+        trains eagerly, for debugging. No effect on the CPU.
 
     Attributes
     ----------

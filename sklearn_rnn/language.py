@@ -121,10 +121,14 @@ class RNNLanguageModel(BaseNetEstimator):
         Windows per gradient step; "auto" takes ``n_windows // 32`` within
         [16, 128].
     lr : float, default=3e-3
+        Learning rate.
     optimizer : {"adam", "sgd", "rmsprop"}, default="adam"
+        "sgd" uses momentum 0.9.
     weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
     clip_grad_norm : float or None, default=1.0
-        As for :class:`~sklearn_rnn.RNNRegressor`.
+        Clip the global gradient norm to this value at every step; None
+        turns clipping off. As for :class:`~sklearn_rnn.RNNRegressor`.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of the token stream (the
         end of a single text; with several texts, the last texts in the order
@@ -231,7 +235,21 @@ class RNNLanguageModel(BaseNetEstimator):
 
     def partial_fit(self, X, y=None):
         """Train one epoch on texts ``X`` (building the vocabulary on the first
-        call), without early stopping. Returns ``self``."""
+        call), without early stopping.
+
+        Parameters
+        ----------
+        X : iterable of str
+            The training texts, as in ``fit``. After the first call the
+            vocabulary stays as it was (new characters are unknown).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The model, trained one more epoch.
+        """
         return self._fit(X, y, incremental=True, method="partial_fit")
 
     def score(self, X, y=None):
@@ -257,7 +275,19 @@ class RNNLanguageModel(BaseNetEstimator):
         return float(log_likelihood.sum() / n_tokens.sum())
 
     def perplexity(self, X):
-        """Perplexity per token of texts: ``exp(-score(X))`` (lower is better)."""
+        """Perplexity per token of texts: ``exp(-score(X))`` (lower is better).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Texts, each read from its start, as in ``score``.
+
+        Returns
+        -------
+        perplexity : float
+            ``exp`` of the cross-entropy in nats per token; 1 is a perfect
+            prediction.
+        """
         return math.exp(-self.score(X))
 
     def complete(self, prefix, max_length=100, temperature=1.0, top_k=None,

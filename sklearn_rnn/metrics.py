@@ -26,9 +26,11 @@ def naive_forecast(y_train, steps, *, seasonality=1):
     Returns
     -------
     forecast : ndarray of shape (steps,)
+        The last ``seasonality`` values of ``y_train`` repeated, as float64.
 
     Examples
     --------
+    >>> from sklearn_rnn.metrics import naive_forecast
     >>> naive_forecast([1, 2, 3, 4], 3, seasonality=2)
     array([3., 4., 3.])
     """
@@ -65,16 +67,24 @@ def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_steps,)
+        The observed values and their forecasts.
     y_train : array-like of shape (n_train,)
-        The series the forecast was made from.
+        The series the forecast was made from, with more than
+        ``seasonality`` values, not exactly repeating every
+        ``seasonality`` steps.
     seasonality : int, default=1
+        The naive forecast of the scale repeats the value ``seasonality``
+        steps back (1: the previous value).
 
     Returns
     -------
     mase : float
+        ``mean(|y_true - y_pred|)`` divided by the naive forecast's in-sample
+        mean absolute error on ``y_train``.
 
     Examples
     --------
+    >>> from sklearn_rnn.metrics import mean_absolute_scaled_error
     >>> mean_absolute_scaled_error([5, 6], [5, 5], y_train=[1, 2, 3, 4])
     0.5
     """

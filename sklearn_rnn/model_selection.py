@@ -60,8 +60,24 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
     def split(self, X, y=None, groups=None):
         """Row indices of each training and test set.
 
-        ``groups``: each row's time stamp (any sortable values), instead of
-        ``X``'s index; ``y`` is ignored.
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_samples, n_features)
+            The panel's rows, in any order. Without ``groups``, a DataFrame
+            with the ``time`` column or, with ``time=None``, a DataFrame or
+            Series indexed by the time stamps.
+        y : array-like of shape (n_samples,), default=None
+            Ignored.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's time stamp (any sortable values), instead of the
+            ``time`` column or ``X``'s index; not with ``time`` set.
+
+        Yields
+        ------
+        train : ndarray
+            The training set's row indices, in row order.
+        test : ndarray
+            The test set's row indices, in row order.
         """
         self._check_counts()
         codes, n_stamps = self._time_codes(X, groups)
@@ -104,7 +120,8 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
             if not isinstance(X, (pd.DataFrame, pd.Series)):
                 raise TypeError(f"{type(self).__name__} reads the time stamps from "
                                 "groups=..., a column named by time=... or X's index; got "
-                                f"X of type {type(X).__name__}, which has no index, and no groups.")
+                                f"X of type {type(X).__name__}, which has no index, and no "
+                                "groups.")
             stamps = X.index
         else:
             if not isinstance(X, pd.DataFrame) or self.time not in X.columns:

@@ -162,17 +162,41 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``(X, y)`` without early stopping.
 
-        Initialises the network on the first call; ``sample_weight`` as in
-        ``fit`` (scaled to mean 1 within each call). Returns ``self``.
+        Initialises the network on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Training sequences, in any form ``fit`` takes; after the first
+            call, with the features per step of that call.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, with as many outputs as in the first call.
+        sample_weight : array-like of shape (n_samples,) or float, default=None
+            Non-negative weight of each sample in the loss, as in ``fit``
+            (scaled to mean 1 within each call).
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predict targets for sequences ``X``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Sequences in any form ``fit`` takes (see the class docstring),
+            with as many features per step as in ``fit``; a 2-D ``X`` after
+            a fit on a 2-D ``X`` needs its number of columns.
+
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions in the units of ``y``, 1-D when ``fit`` got a 1-D
+            ``y``.
         """
         y = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
         return y.ravel() if self._y_1d else y
@@ -245,9 +269,30 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)`` without early stopping.
 
-        ``classes`` (all labels that will ever be seen) is required on the
-        first call when ``y`` may not show them all; ``sample_weight`` as in
-        ``fit`` (scaled to mean 1 within each call). Returns ``self``.
+        Initialises the network on the first call. ``class_weight="balanced"``
+        is refused here (one batch does not show the class frequencies): give
+        the weights as a dict.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Training sequences, in any form ``fit`` takes; after the first
+            call, with the features per step of that call.
+        y : array-like of shape (n_samples,)
+            Class labels, each one of ``classes`` when given (after the first
+            call, one of ``classes_``).
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever be seen. Required on the first call
+            when ``y`` may not show them all (None: the classes are those of
+            ``y``); on a later call, if given, the classes of the first.
+        sample_weight : array-like of shape (n_samples,) or float, default=None
+            Non-negative weight of each sample in the loss, as in ``fit``
+            (scaled to mean 1 within each call).
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
         """
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise ValueError(
@@ -261,9 +306,17 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Sequences in any form ``fit`` takes (see the class docstring),
+            with as many features per step as in ``fit``; a 2-D ``X`` after
+            a fit on a 2-D ``X`` needs its number of columns.
+
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, each row summing to 1.
         """
         return softmax(self._forward(X).astype(np.float64), axis=1)
 
@@ -271,18 +324,35 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         """Log of the class probabilities, computed from the network's scores
         directly (finite where ``predict_proba`` rounds to 0).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Sequences in any form ``fit`` takes (see the class docstring),
+            with as many features per step as in ``fit``; a 2-D ``X`` after
+            a fit on a 2-D ``X`` needs its number of columns.
+
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The natural log of each class's probability, columns in the
+            order of ``classes_``.
         """
         return log_softmax(self._forward(X).astype(np.float64), axis=1)
 
     def predict(self, X):
         """Predict the label of each sequence in ``X``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Sequences in any form ``fit`` takes (see the class docstring),
+            with as many features per step as in ``fit``; a 2-D ``X`` after
+            a fit on a 2-D ``X`` needs its number of columns.
+
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            The most probable class of each sequence, one of ``classes_``.
         """
         scores = self._forward(X)
         return self.classes_[np.argmax(scores, axis=1)]

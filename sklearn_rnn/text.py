@@ -179,6 +179,9 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         afterwards). With one thread the same ``random_state`` gives
         identical vectors.
     random_state : int, RandomState instance or None, default=None
+        Seeds the initial vectors and the training draws (subsampling,
+        window sizes, noise words); see ``n_threads`` for when results are
+        identical. Never changes numpy's global random state.
     device : str, default="cpu"
         Device of the torch engine ("cpu", "cuda", "auto").
     fast_path : bool, default=True
@@ -258,6 +261,15 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         ``transform`` do (lowercasing and ``tokenizer`` included); named after
         scikit-learn's ``CountVectorizer.build_analyzer``.
 
+        Returns
+        -------
+        analyzer : callable
+            ``str -> list of str`` (bytes are decoded as UTF-8; a document
+            given as a list of str is returned as it is).
+
+        Examples
+        --------
+        >>> from sklearn_rnn import SkipGramTransformer
         >>> SkipGramTransformer().build_analyzer()("Cafe\u0301 au lait, isn't it?")
         ['café', 'au', 'lait', "isn't", 'it']
         """
@@ -393,7 +405,20 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
 
     def keep_probabilities(self, counts):
-        """word2vec's subsampling: the probability of keeping each occurrence."""
+        """word2vec's subsampling: the probability of keeping each occurrence.
+
+        Parameters
+        ----------
+        counts : array-like of shape (n_words,)
+            Corpus count of each word (positive).
+
+        Returns
+        -------
+        keep : ndarray of shape (n_words,)
+            ``(sqrt(f / sample) + 1) * sample / f`` for a word of corpus
+            frequency ``f = count / sum(counts)``, at most 1; all ones with
+            ``sample=0``.
+        """
         counts = np.asarray(counts, dtype=np.float64)
         if self.sample == 0:
             return np.ones(len(counts))
@@ -401,7 +426,19 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return np.minimum((np.sqrt(counts / threshold) + 1) * threshold / counts, 1.0)
 
     def noise_distribution(self, counts):
-        """Negative-sampling probabilities: unigram counts to the ``ns_exponent``."""
+        """Negative-sampling probabilities: unigram counts to the ``ns_exponent``.
+
+        Parameters
+        ----------
+        counts : array-like of shape (n_words,)
+            Corpus count of each word.
+
+        Returns
+        -------
+        p : ndarray of shape (n_words,)
+            ``counts ** ns_exponent``, normalised to sum to 1. A ValueError
+            when that overflows or vanishes.
+        """
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             weights = np.asarray(counts, dtype=np.float64) ** self.ns_exponent
             p = weights / weights.sum()
@@ -494,9 +531,17 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         an open file) is read into a list first; a re-iterable corpus is read
         twice, not held.
 
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            The documents, in the forms ``fit`` takes.
+        y : None
+            Ignored.
+
         Returns
         -------
         X_new : ndarray of shape (n_documents, vector_size)
+            One row per document, as ``transform`` gives (float32).
         """
         if isinstance(X, Iterator):
             X = list(X)
@@ -505,9 +550,17 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def transform(self, X):
         """One row per document: the aggregate of its known words' vectors.
 
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            The documents: a list, Series, one-column DataFrame/array or any
+            iterable of texts (or of lists of tokens, taken as they are).
+
         Returns
         -------
         X_new : ndarray of shape (n_documents, vector_size)
+            float32; ``aggregate`` of each document's vectors, zeros for a
+            document without a known word (``empty="zeros"``).
         """
         check_is_fitted(self)
         # What transform reads may have been set after fit: checked as fit checks it
@@ -583,6 +636,16 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
         A word not in ``vocabulary_`` raises ``UnknownWordError``, both a
         ``KeyError`` (as gensim's) and a ``ValueError``.
+
+        Parameters
+        ----------
+        word1, word2 : str
+            Words of ``vocabulary_``.
+
+        Returns
+        -------
+        similarity : float
+            In [-1, 1]; 0 when either vector is zero.
         """
         a, b = self._vector(word1), self._vector(word2)
         return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) or 1.0))
@@ -723,6 +786,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
         The values read back exactly. A word containing whitespace cannot be
         written in this format (readers split lines on it): a ValueError names it.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (UTF-8), replaced if it exists: a header line
+            ``n_words vector_size``, then one line per word, most frequent
+            first.
         """
         check_is_fitted(self)
         if not isinstance(path, (str, os.PathLike)):

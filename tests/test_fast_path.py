@@ -330,7 +330,7 @@ def test_every_estimator_has_the_fast_path_switch():
         Est = getattr(sklearn_rnn, name)
         if isinstance(Est, type) and issubclass(Est, BaseNetEstimator):
             assert Est().get_params()["fast_path"] is True, name
-            assert "fast_path" in Est.__doc__, name  # documented (forecasters: in a list)
+            assert "fast_path" in Est.__doc__, name  # documented
 
 
 # ---------------------------------------------------- skip-gram, on the CPU
