@@ -1,7 +1,6 @@
 """Gradient-health diagnostics: how far back in time the gradient reaches."""
 
 from collections.abc import Mapping
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -10,7 +9,7 @@ from sklearn.base import is_classifier
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from .utils import autograd_on, check_sequences, torch_threads
+from .utils import autograd_on, check_count, check_sequences, torch_threads
 
 
 def gradient_flow(estimator, X, y=None, *, max_samples=256):
@@ -49,8 +48,7 @@ def gradient_flow(estimator, X, y=None, *, max_samples=256):
     if not hasattr(estimator, "_encode_target") or not hasattr(estimator, "_dataset"):
         raise TypeError(f"gradient_flow takes a sequence regressor or classifier (an "
                         f"RNN or TDNN estimator); got {type(estimator).__name__}.")
-    if isinstance(max_samples, bool) or not isinstance(max_samples, Integral) or max_samples < 1:
-        raise ValueError(f"max_samples must be a positive integer; got {max_samples!r}.")
+    check_count(max_samples, "max_samples")
     check_is_fitted(estimator)
     batch = check_sequences(estimator, X, reset=False)
     if y is not None:
@@ -146,8 +144,7 @@ def gradient_decay_rate(flow, *, skip=1):
     rate : float
         ``exp(b)``, the fitted factor per step back.
     """
-    if isinstance(skip, bool) or not isinstance(skip, Integral) or skip < 0:
-        raise ValueError(f"skip must be a non-negative integer; got {skip!r}.")
+    check_count(skip, "skip", low=0)
     flow = _check_flow(flow)
     part = flow[(flow["steps_back"] >= skip) & (flow["grad_norm"] > 0)]
     if len(part) < 2:

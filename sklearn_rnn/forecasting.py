@@ -16,8 +16,8 @@ from sklearn.utils.validation import (_get_feature_names, _num_features, _num_sa
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
-from .utils import (check_memory, check_not_times, check_sample_weight, robust_mean,
-                    robust_std, torch_threads, unit_mean_weights)
+from .utils import (check_count, check_memory, check_not_times, check_sample_weight,
+                    robust_mean, robust_std, torch_threads, unit_mean_weights)
 
 _LOSSES = {"squared_error": torch.nn.MSELoss, "absolute_error": torch.nn.L1Loss,
            "poisson": torch.nn.PoissonNLLLoss, "quantile": QuantileLoss}
@@ -380,9 +380,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         self._check_fitted("forecast")
         name = "horizon (forecast's default steps)" if steps is None else "steps"
         steps = self.horizon if steps is None else steps
-        # bool is an Integral, but forecast(True) is a mistake, not one step.
-        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
-            raise ValueError(f"{name} must be a positive integer; got {steps!r}.")
+        check_count(steps, name)  # forecast(True) is a mistake, not one step
         if self.covariates_:
             raise ValueError(
                 f"This forecaster uses covariates {self.covariates_}, whose future values "

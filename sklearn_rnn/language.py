@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseNetEstimator, store_parameters
 from ._modules import RNN_CELLS, LanguageNet, SequenceCrossEntropy
-from .utils import draw_seed, python_scalars, torch_threads
+from .utils import check_count, draw_seed, python_scalars, torch_threads
 
 
 _END, _UNK, _N_SPECIAL = 0, 1, 2  # token ids of the text boundary and of unknown characters
@@ -330,17 +330,13 @@ class RNNLanguageModel(BaseNetEstimator):
         single = isinstance(prefix, str)
         prefixes = [prefix] if single else self._check_texts(prefix, "complete",
                                                              allow_empty_list=True)
-        if (not isinstance(max_length, Integral) or isinstance(max_length, bool)
-                or max_length < 0):
-            raise ValueError(f"max_length must be a non-negative integer; got {max_length!r}.")
+        check_count(max_length, "max_length", low=0)
         if (not isinstance(temperature, Real) or isinstance(temperature, bool)
                 or not _finite(temperature) or temperature <= 0):
             raise ValueError(
                 f"temperature must be a finite number > 0; got {temperature!r}. For the "
                 "most likely character at every step, use top_k=1.")
-        if top_k is not None and (not isinstance(top_k, Integral) or isinstance(top_k, bool)
-                                  or top_k < 1):
-            raise ValueError(f"top_k must be None or a positive integer; got {top_k!r}.")
+        check_count(top_k, "top_k", none=True)
         seed = draw_seed(random_state)  # checked: before the empty answer
         unseen = sorted({c for p in prefixes for c in p if c not in self.vocabulary_})
         if unseen:

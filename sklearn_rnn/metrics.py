@@ -1,13 +1,11 @@
 """Forecast skill against the naive forecasts that keep forecasting demos honest."""
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
-from .utils import check_sample_weight
+from .utils import check_count, check_sample_weight
 
 
 def naive_forecast(y_train, steps, *, seasonality=1):
@@ -35,8 +33,8 @@ def naive_forecast(y_train, steps, *, seasonality=1):
     array([3., 4., 3.])
     """
     y_train = _series(y_train, "y_train")
-    _check_count(steps, "steps")
-    _check_count(seasonality, "seasonality")
+    check_count(steps, "steps")
+    check_count(seasonality, "seasonality")
     if len(y_train) < seasonality:
         raise ValueError(f"seasonality={seasonality} needs 1 <= seasonality <= "
                          f"len(y_train)={len(y_train)}.")
@@ -51,11 +49,6 @@ def _series(values, name):
     if values.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one series); got shape {values.shape}.")
     return values
-
-
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
 
 
 def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
@@ -91,7 +84,7 @@ def mean_absolute_scaled_error(y_true, y_pred, *, y_train, seasonality=1):
     y_true, y_pred = _series(y_true, "y_true"), _series(y_pred, "y_pred")
     check_consistent_length(y_true, y_pred)
     y_train = _series(y_train, "y_train")
-    _check_count(seasonality, "seasonality")
+    check_count(seasonality, "seasonality")
     if len(y_train) <= seasonality:
         raise ValueError(f"y_train needs more than seasonality={seasonality} values.")
     scale = np.mean(np.abs(y_train[seasonality:] - y_train[:-seasonality]))

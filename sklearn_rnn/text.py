@@ -21,7 +21,8 @@ from sklearn.utils.validation import (_check_feature_names, _get_feature_names,
 
 from . import _word2vec
 from ._base import public_init, store_parameters
-from .utils import check_thread_count, draw_seed, refuse_bool_numbers, resolve_device
+from .utils import (check_count, check_thread_count, draw_seed, refuse_bool_numbers,
+                    resolve_device)
 
 #: Largest ``negative``: word2vec's papers use 2-20; each pair costs ``1 + negative``
 #: updates, and the torch engine stages ``negative`` noise words per pair.
@@ -668,11 +669,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         -------
         list of (word, similarity)
         """
-        if topn is not None and (not isinstance(topn, Integral)
-                                 or isinstance(topn, (bool, np.bool_))):
-            raise TypeError(f"topn must be None or an integer >= 0; got {topn!r}.")
-        if topn is not None and topn < 0:
-            raise ValueError(f"topn must be None or an integer >= 0; got {topn!r}.")
+        check_count(topn, "topn", low=0, none=True)
         if isinstance(word, str):
             query = self._vector(word)
         else:
@@ -728,10 +725,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             Percentage of pairs skipped because a word is not in the vocabulary.
         """
         check_is_fitted(self)
-        if restrict_vocab is not None and (isinstance(restrict_vocab, bool) or not isinstance(
-                restrict_vocab, Integral) or restrict_vocab < 1):
-            raise ValueError(f"restrict_vocab must be None or a positive integer; got "
-                             f"{restrict_vocab!r}.")
+        check_count(restrict_vocab, "restrict_vocab", none=True)
         if isinstance(pairs, (str, bytes)) or hasattr(pairs, "__fspath__"):
             triples, invalid = [], []
             with open(pairs, encoding="utf-8") as fh:

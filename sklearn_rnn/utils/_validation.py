@@ -335,6 +335,22 @@ def refuse_bool_numbers(estimator):
                 f"(or as documented), not a bool; got {value!r}.")
 
 
+def check_count(value, name, *, low=1, none=False):
+    """Refuse a count argument of a method that is not an int ``>= low`` (nor None
+    where ``none``): a bool, a float, a string, a negative number.
+
+    Raises scikit-learn's ``InvalidParameterError``, both a ``ValueError`` and a
+    ``TypeError``, so that a wrong type and a wrong value fail alike.
+    """
+    if value is None and none:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < low:
+        expected = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            low, f"an integer >= {low}")
+        raise InvalidParameterError(f"{name} must be {'None or ' if none else ''}{expected}; "
+                                    f"got {value!r}.")
+
+
 def check_sample_weight(sample_weight, n_samples):
     """``sample_weight`` for ``n_samples`` samples as a float64 array of shape
     ``(n_samples,)`` (a number is broadcast), or None when None.
