@@ -75,6 +75,7 @@ class Checkpoint(Callback):
     def __init__(self, estimator):
         self.estimator = estimator
         self.failed = False
+        self.epochs = []  # the history encoded by the last save: extended, not redone
 
     def on_epoch_end(self, net, **kwargs):
         from .persistence import save
@@ -90,7 +91,7 @@ class Checkpoint(Callback):
         partial = directory / f"checkpoint.skrnn.{os.getpid()}-{threading.get_ident()}.partial"
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            save(estimator, partial)
+            save(estimator, partial, _epochs=self.epochs)
             os.replace(partial, directory / "checkpoint.skrnn")
         except BaseException as exc:
             with contextlib.suppress(OSError):  # the directory itself may be gone
@@ -522,10 +523,17 @@ class BaseNetEstimator(BaseEstimator):
         return callbacks
 
     def _epoch_history(self):
-        """The engine's per-epoch history without the per-batch records."""
+        """The engine's per-epoch history without the per-batch records.
+
+        Built on the ``history_`` already there: epochs before its last are
+        final (continued fits and checkpoints add epochs), so a ``partial_fit``
+        or a checkpoint copies the new ones only, not all 5,000 before them.
+        """
         history = self.net_.history
-        return type(history)(
-            {k: v for k, v in epoch.items() if k != "batches"} for epoch in history)
+        built = self.__dict__.get("history_")
+        keep = len(built) - 1 if built is not None and 0 < len(built) <= len(history) else 0
+        return type(history)((list(built[:keep]) if keep else []) + [
+            {k: v for k, v in epoch.items() if k != "batches"} for epoch in history[keep:]])
 
 
 

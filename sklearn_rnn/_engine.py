@@ -294,7 +294,12 @@ class SequenceEngine(NeuralNet):
         the validation set, the weight snapshot, per-batch records."""
         self.train_split = None
         self.good_state_ = None
-        for epoch in self.history:
+        # Every fit sets a new one; unpickling a torch Generator leaks native
+        # memory (2.7 KB a load in torch 2.13) and it was a quarter of a pickle.
+        self.iterator_train__generator = None
+        for epoch in reversed(self.history):  # this fit's epochs: earlier ones are done
+            if not epoch.get("batches"):
+                break
             epoch["batches"] = []
         for _, callback in self.callbacks_:
             callback.__dict__.pop("norms_", None)

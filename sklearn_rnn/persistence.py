@@ -22,6 +22,7 @@ mapped there; this path has not yet run on a GPU machine).
 import io
 import json
 import lzma
+import math
 import os
 import re
 import reprlib
@@ -133,6 +134,42 @@ def _encode(value, tensors, name):
     raise TypeError(f"Cannot save {name!r} of type {type(value).__name__} safely "
                     "(only numbers, strings, paths, arrays, containers, RandomStates and "
                     "time stamps).")
+
+
+def _encode_history(history, tensors, cache=None):
+    """The training history's epochs, without their per-batch records, encoded.
+
+    ``cache`` (a list) keeps them between saves of one fit (a checkpoint after
+    every epoch): epochs before the last one saved are final and are not
+    encoded again. Only epochs of plain values (numbers, flags, names) are
+    kept; one with anything else is encoded with the rest, every time.
+    """
+    if cache is not None:
+        keep = min(max(len(cache) - 1, 0), len(history))  # the last may have changed
+        new = [_plain_epoch(epoch) for epoch in history[keep:]]
+        if all(epoch is not None for epoch in new):
+            cache[keep:] = new
+            return list(cache)
+        cache.clear()
+    return [_plain_epoch(epoch) or _encode({k: v for k, v in epoch.items() if k != "batches"},
+                                           tensors, f"history.{i}")
+            for i, epoch in enumerate(history)]
+
+
+def _plain_epoch(epoch):
+    """An epoch as ``_encode`` writes it, where it holds plain values only (else
+    None): a checkpoint after each of 2,000 epochs encoded 10**7 values one
+    ``_encode`` call at a time."""
+    values = {}
+    for key, value in epoch.items():
+        if key == "batches":
+            continue
+        if not isinstance(key, str) or not (
+                value is None or isinstance(value, (bool, str))
+                or (isinstance(value, (int, float)) and math.isfinite(value))):
+            return None
+        values[key] = float(value) if isinstance(value, np.floating) else value
+    return {"__dict__": values}
 
 
 def _encode_timestamp(value, name):
@@ -315,7 +352,7 @@ def _file_label(name, file):
     return f"the {type(file).__name__} file object"
 
 
-def save(estimator, path):
+def save(estimator, path, *, _epochs=None):
     """Save a fitted (or unfitted) estimator to ``path`` without pickle.
 
     Parameters
@@ -353,6 +390,8 @@ def save(estimator, path):
     >>> load(buffer).hidden_size
     4
     """
+    # _epochs: a list that keeps the encoded history between saves (a checkpoint
+    # after every epoch): epochs before the last one saved are final.
     name = type(estimator).__name__
     if _classes().get(name) is not type(estimator):
         raise TypeError(f"save() takes sklearn_rnn estimators, got {name}.")
@@ -364,8 +403,10 @@ def save(estimator, path):
             raise TypeError(f"Parameter {key}={value!r} is a callable, which cannot be "
                             "saved safely; use pickle for this estimator, or a built-in "
                             "option.")
+    # history_ is the engine's history (saved with the network) without the
+    # per-batch records: rebuilt from it on load rather than stored twice.
     state = {k: v for k, v in vars(estimator).items()
-             if k not in params and k != "net_" and k not in _TRANSIENT}
+             if k not in params and k not in ("net_", "history_") and k not in _TRANSIENT}
     if "_metadata_request" in state:  # set_fit_request(...) and the like
         state["_metadata_request"] = {"__metadata_request__":
                                       state["_metadata_request"]._serialize()}
@@ -381,9 +422,8 @@ def save(estimator, path):
     if net is not None:
         for key, value in net.module_.state_dict().items():
             tensors[f"module.{key}"] = value.detach().cpu()
-        epochs = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
         document["net"] = {"device": str(net.device), "batch_size": int(net.batch_size),
-                           "history": _encode(epochs, tensors, "history")}
+                           "history": _encode_history(net.history, tensors, _epochs)}
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
     # Built in memory, then written at once: a file object need not be
@@ -567,7 +607,9 @@ def _rebuild(cls, document, tensors, device):
     if document["net"] is not None:
         try:
             _restore_net(estimator, document["net"], tensors, device)
-            if "history_" in vars(estimator):  # a skorch History, as after fit
+            # A skorch History, as after fit (files before 0.1 stored it as well).
+            if "n_iter_" in vars(estimator) or "history_" in vars(estimator):
+                estimator.__dict__.pop("history_", None)
                 estimator.history_ = estimator._epoch_history()
         except AttributeError as exc:
             # Only a fitted attribute the file lacks is the file's fault; any

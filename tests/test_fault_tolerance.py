@@ -160,11 +160,11 @@ def test_a_checkpoint_that_cannot_be_written_warns_and_training_goes_on(tmp_path
 
     calls = []
 
-    def failing_save(estimator, path):
+    def failing_save(estimator, path, **kwargs):
         calls.append(path)
         if len(calls) >= 2:
             raise OSError(28, "No space left on device")
-        return original(estimator, path)
+        return original(estimator, path, **kwargs)
 
     original = persistence.save
     monkeypatch.setattr(persistence, "save", failing_save)
