@@ -664,15 +664,22 @@ def test_sequences_given_as_lists_of_zero_d_values_are_1d():
         np.testing.assert_allclose(model.predict(as_steps), model.predict(arrays), rtol=1e-6)
 
 
-def test_each_partial_fit_draws_new_batch_orders_reproducibly():
+def test_each_partial_fit_draws_new_batch_orders_reproducibly(monkeypatch):
     """An int random_state seeds the run of calls, not each call alike."""
+    import sklearn_rnn._base as base
+
     X, y = sine_windows(n=40)
+    drawn = []
+    session = base.torch_session
+    monkeypatch.setattr(base, "torch_session",
+                        lambda seed, *args: drawn.append(seed) or session(seed, *args))
 
     def seeds():
+        drawn.clear()
         model = GRURegressor(hidden_size=4, batch_size=8, random_state=0)
         for _ in range(3):
             model.partial_fit(X, y)
-            yield model.net_.iterator_train__generator.initial_seed()
+        return list(drawn)
 
-    first, again = list(seeds()), list(seeds())
+    first, again = seeds(), seeds()
     assert first == again and len(set(first)) == 3
