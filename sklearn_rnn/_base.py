@@ -682,7 +682,10 @@ class BaseSequenceEstimator(BaseNetEstimator):
             shift = self.input_mean_ / self.input_scale_
             for start in range(0, len(x), rows):
                 # x / scale - mean / scale: no overflow for values near the float64 limit.
-                x[start:start + rows] = batch.x[start:start + rows] / self.input_scale_ - shift
+                block = x[start:start + rows]
+                block[:] = batch.x[start:start + rows] / self.input_scale_ - shift
+                if batch.lengths is not None:  # padding: never read, kept finite (zero)
+                    block[np.arange(x.shape[1]) >= batch.lengths[start:start + rows, None]] = 0
         if not np.isfinite(x).all():
             raise ValueError(
                 "X has values too large for the network's float32 after scaling (beyond "

@@ -683,3 +683,35 @@ def test_each_partial_fit_draws_new_batch_orders_reproducibly(monkeypatch):
 
     first, again = seeds(), seeds()
     assert first == again and len(set(first)) == 3
+
+
+def test_a_target_without_spread_is_scaled_in_its_own_units():
+    """A zero deviation (a constant target, a first partial_fit of one sample)
+    was a scale of 1 in y's units: a constant 1e-9 came back as +-0.03, and y in
+    1e-6 units after a one-sample first call scored R^2 = -7e6."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 8, 2))
+    y = X[:, :, 0].sum(axis=1)
+    constant = GRURegressor(hidden_size=8, max_epochs=5, random_state=0).fit(
+        X, np.full(200, 1e-9))
+    np.testing.assert_allclose(constant.predict(X), 1e-9, rtol=0.2)
+    scores = []
+    for unit in (1.0, 1e-6, 1e6):
+        model = GRURegressor(hidden_size=8, batch_size=16, random_state=0)
+        model.partial_fit(X[:1], y[:1] * unit)
+        for _ in range(3):
+            model.partial_fit(X, y * unit)
+        scores.append(model.score(X, y * unit))
+    np.testing.assert_allclose(scores, scores[0], rtol=1e-5)
+    assert scores[0] > 0  # and it learns
+
+
+def test_ragged_padding_is_not_scaled_into_an_overflow():
+    # A feature held at 1e39 scales to 0 where it is data; its padding once
+    # scaled to -1e39 (infinite in float32) and the ragged form was refused.
+    rng = np.random.default_rng(0)
+    ragged = [np.c_[rng.normal(size=n), np.full(n, 1e39)] for n in (5, 8, 6, 8)]
+    padded = np.stack([np.pad(a, ((0, 8 - len(a)), (0, 0)), mode="edge") for a in ragged])
+    model = GRURegressor(hidden_size=4, max_epochs=2, random_state=0).fit(ragged, np.arange(4.0))
+    assert np.isfinite(model.predict(ragged)).all()
+    assert model.predict(ragged[1:2])[0] == model.predict(padded[1:2])[0]

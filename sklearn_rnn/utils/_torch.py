@@ -53,8 +53,10 @@ def robust_mean(values, axis=0, weights=None):
 def robust_std(values, axis=0, weights=None):
     """Standard deviation (weighted along ``axis`` by ``weights``, if given) that
     does not overflow for values near the float64 limit (as ``np.std`` does for
-    ``1e300``): computed on values divided by their largest magnitude. Zero
-    deviations come back as 1 (nothing to scale)."""
+    ``1e300``): computed on values divided by their largest magnitude. A zero
+    deviation (a constant, one sample) comes back as that largest magnitude (1
+    for zeros), not as 1: a constant target 1e-9, or a first ``partial_fit`` of
+    one sample, is then scaled in its own units rather than trained raw."""
     values = np.asarray(values, dtype=np.float64)
     peak = _peak(values, axis)
     scaled = values / peak
@@ -63,8 +65,9 @@ def robust_std(values, axis=0, weights=None):
     else:
         mean = np.average(scaled, axis=axis, weights=weights, keepdims=True)
         std = np.sqrt(np.average((scaled - mean) ** 2, axis=axis, weights=weights))
-    std = std * np.squeeze(peak, axis=axis)
-    return np.where(std > 0, std, 1.0)
+    peak = np.squeeze(peak, axis=axis)
+    std = std * peak
+    return np.where(std > 0, std, peak)
 
 
 def draw_seed(random_state):
