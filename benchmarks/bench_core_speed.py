@@ -18,7 +18,7 @@ loop doing the same work, in one process:
 The reference moves the data to the device once as tensors, draws a
 ``torch.randperm`` per epoch, slices batches, runs zero_grad / forward / loss /
 backward / step and calls ``loss.item()`` per batch (skorch does too); it
-predicts in batches of 128 under ``torch.no_grad()``. Its timed region
+predicts in the batches ours takes (512 sequences here) under ``torch.no_grad()``. Its timed region
 includes building the module and optimizer and converting the numpy input to
 tensors, as ours does. Ours additionally validates the input, standardises
 inputs and targets, keeps a skorch history and runs callbacks: that is the
@@ -76,6 +76,16 @@ def reference_predict(module, X, *, batch_size, device):
     return torch.cat(out).cpu().numpy().ravel()
 
 
+def predict_batch(args, X):
+    """The batch ours predicts in, as ``SequenceEngine._predict_batch`` chooses it:
+    the training batch or more, up to PREDICT_BATCH sequences while a batch's
+    hidden states stay within PREDICT_FLOATS."""
+    from sklearn_rnn._engine import PREDICT_BATCH, PREDICT_FLOATS
+
+    width = max(args.hidden, 1)
+    return max(args.batch_size, min(PREDICT_BATCH, PREDICT_FLOATS // (X.shape[1] * width)))
+
+
 # ----------------------------------------------------------------------- ours
 def ours(cell, args):
     return ESTIMATORS[cell](
@@ -116,9 +126,10 @@ def one_round(cell, args, X, y, flip, times):
         *fit_s, (module, _) = timed(lambda: reference_fit(
             X, y, cell=cell, hidden_size=args.hidden, batch_size=args.batch_size,
             epochs=args.epochs, lr=args.lr, seed=args.seed, device=args.device,
-            sample_weight=weight))
+            # On a GPU ours reads the losses once an epoch (no host sync a batch).
+            read_loss="epoch" if args_device_is_cuda else "batch", sample_weight=weight))
         *pred_s, _ = timed(lambda: reference_predict(
-            module, X, batch_size=args.batch_size, device=args.device))
+            module, X, batch_size=predict_batch(args, X), device=args.device))
         times[cell, "ref", "fit"].append(fit_s)
         times[cell, "ref", "predict"].append(pred_s)
 

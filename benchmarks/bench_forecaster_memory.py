@@ -103,7 +103,8 @@ def _reference_fit(y, lookback, hidden, batch_size):
     values = y.to_numpy()
     z = torch.from_numpy(((values - values.mean()) / values.std()).astype(np.float32))
     windows, targets = z[:-1].unfold(0, lookback, 1), z[lookback:]
-    module = ForecastNet(1, 1, level=True, cell="lstm", hidden_size=hidden)
+    module = ForecastNet(1, 1, level=True, cell="lstm", hidden_size=hidden,
+                         forget_bias=1.0)  # as LSTMForecaster's default
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
     order = torch.randperm(windows.shape[0])
     for start in range(0, windows.shape[0], batch_size):

@@ -81,7 +81,9 @@ def reference_fit(y, *, lookback, hidden_size, batch_size, epochs, lr, seed):
     z = torch.from_numpy(((values - center) / scale).astype(np.float32))
     windows = z[:-1].unfold(0, lookback, 1)          # (n - L, L), a view
     targets = z[lookback:]                            # (n - L,)
-    module = ForecastNet(1, 1, level=True, cell="lstm", hidden_size=hidden_size)
+    # forget_bias as LSTMForecaster's default: the same model trained both ways.
+    module = ForecastNet(1, 1, level=True, cell="lstm", hidden_size=hidden_size,
+                         forget_bias=1.0)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     criterion = nn.MSELoss()
     module.train()

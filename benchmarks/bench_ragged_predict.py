@@ -26,6 +26,7 @@ import torch
 from _common import machine
 
 from sklearn_rnn import GRURegressor
+from sklearn_rnn.utils import check_sequences
 
 
 def make_ragged(n, n_features, seed=0):
@@ -62,7 +63,10 @@ def main(argv=None):
     seqs, y = make_ragged(args.n, args.features)
     est = GRURegressor(hidden_size=8, max_epochs=1, early_stopping=False, random_state=0,
                        n_threads=args.threads).fit(seqs, y)
-    batch = est.net_.batch_size
+    # The batch ours predicts in (up to 512 sequences, SequenceEngine._predict_batch),
+    # not its training batch: the reference gets the same.
+    batch = est.net_._predict_batch(est._dataset(check_sequences(est, seqs, reset=False),
+                                                 device="cpu"))
     np.testing.assert_allclose(est.predict(seqs), reference_predict(est, seqs, batch),
                                rtol=1e-5, atol=1e-5 * np.abs(y).max())
     times = {"ours": [], "reference": []}
