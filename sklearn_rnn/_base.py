@@ -166,10 +166,7 @@ def _call_error(name, parameters, kwargs, exc):
 def _same(a, b):
     """Parameter values equal (arrays and tuples of numbers included)."""
     try:
-        if np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)):
-            return True
-        return bool(np.array_equal(np.asarray(a, dtype=np.float64),
-                                   np.asarray(b, dtype=np.float64), equal_nan=True))
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
     except (TypeError, ValueError):
         return a is b
 

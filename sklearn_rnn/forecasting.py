@@ -555,8 +555,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
                        "set_output(transform='pandas'))")
                 raise TypeError(
                     f"target={self.target!r} names a column of a DataFrame X, but {got}. "
-                    "Pass X as a "
-                    "DataFrame with that column, or give the target as y with "
+                    "Pass X as a DataFrame with that column, or give the target as y with "
                     "target=None.")
             if X is None:
                 if y is None:
@@ -1147,13 +1146,12 @@ def _ndim(X):
 def _warn_skipped_steps(panel, name):
     """Warn where a series' time index skips steps of its regular grid: rows are
     read as consecutive steps, so training windows run across the gap."""
-    skipped = [(key, gaps) for key, index in zip(panel.keys, panel.index)
+    skipped = [(key, index, gaps) for key, index in zip(panel.keys, panel.index)
                if (gaps := _grid_gaps(index)) is not None]
     if not skipped:
         return
-    key, (step, missing) = skipped[0]
-    periods = isinstance(panel.index[panel.keys.index(key)], pd.PeriodIndex)
-    later = ("later rows are placed by their periods" if periods else
+    key, index, (step, missing) = skipped[0]
+    later = ("later rows are placed by their periods" if isinstance(index, pd.PeriodIndex) else
              "as the index has no regular step, predict and update read later rows as the "
              "steps right after the data seen, in order, whatever their time stamps")
     more = f" (and the time index of {len(skipped) - 1} more series)" if len(skipped) > 1 else ""

@@ -1,12 +1,12 @@
 """Cross-validation splitters for panels: several time series in one long frame."""
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
 from sklearn.model_selection._split import GroupsConsumerMixin
 from sklearn.utils.validation import _num_samples
+
+from .utils import check_count
 
 
 class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
@@ -96,14 +96,9 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
     def _check_counts(self):
         """``TimeSeriesSplit`` checks only ``n_splits``: a negative gap put each
         test stamp in its training set, test_size=0 failed inside range()."""
-        for name, low in (("gap", 0), ("test_size", 1), ("max_train_size", 1)):
-            value = getattr(self, name)
-            if value is None and name != "gap":
-                continue
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-                allowed = f"an int >= {low}" + ("" if name == "gap" else " or None")
-                raise ValueError(f"{name} must be {allowed} (a number of time stamps); "
-                                 f"got {value!r}.")
+        check_count(self.gap, "gap", low=0)
+        check_count(self.test_size, "test_size", none=True)
+        check_count(self.max_train_size, "max_train_size", none=True)
 
     def _time_codes(self, X, groups=None):
         """Each row's rank among the distinct time stamps, and their number."""

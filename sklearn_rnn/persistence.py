@@ -607,7 +607,7 @@ def _rebuild(cls, document, tensors, device):
     if document["net"] is not None:
         try:
             _restore_net(estimator, document["net"], tensors, device)
-            # A skorch History, as after fit (files before 0.1 stored it as well).
+            # A skorch History, as after fit (older files stored it as well).
             if "n_iter_" in vars(estimator) or "history_" in vars(estimator):
                 estimator.__dict__.pop("history_", None)
                 estimator.history_ = estimator._epoch_history()

@@ -74,13 +74,13 @@ def test_cross_validates_a_global_forecaster():
      "needs one time stamp per row"),
     # TimeSeriesSplit checks none of these: gap=-1 put each test stamp in its training set.
     (pd.Series(range(5), index=range(2000, 2005)), dict(gap=-1), ValueError,
-     r"gap must be an int >= 0 \(a number of time stamps\); got -1"),
+     r"gap must be a non-negative integer; got -1"),
     (pd.Series(range(5), index=range(2000, 2005)), dict(test_size=0), ValueError,
-     r"test_size must be an int >= 1 or None .*got 0"),
+     r"test_size must be None or a positive integer; got 0"),
     (pd.Series(range(5), index=range(2000, 2005)), dict(max_train_size=0), ValueError,
-     r"max_train_size must be an int >= 1 or None .*got 0"),
+     r"max_train_size must be None or a positive integer; got 0"),
     (pd.Series(range(5), index=range(2000, 2005)), dict(gap=1.5), ValueError,
-     r"gap must be an int >= 0 .*got 1.5"),
+     r"gap must be a non-negative integer; got 1.5"),
 ])
 def test_bad_input_is_named(X, params, error, match):
     with pytest.raises(error, match=match):
