@@ -16,6 +16,7 @@ from sklearn.utils.validation import (_get_feature_names, _num_features, _num_sa
 from ._base import BaseNetEstimator, store_parameters
 from ._engine import WindowDataset
 from ._modules import RNN_CELLS, ForecastNet, QuantileLoss
+from .recurrent import parameter_docs
 from .utils import (check_count, check_memory, check_not_times, check_sample_weight,
                     robust_mean, robust_std, torch_threads, unit_mean_weights)
 
@@ -1352,15 +1353,7 @@ _DOC = """{summary}
     quantiles : array-like of float, default=(0.1, 0.5, 0.9)
         Distinct quantiles for ``loss="quantile"``; ``predict`` returns the
         one nearest 0.5 (the lower of two equally near).
-    hidden_size : int, default=64
-        Units in each recurrent layer.
-    num_layers : int, default=1
-        Stacked recurrent layers (at most 1000).
-    dropout : float, default=0.0
-        Dropout between stacked layers and before the output layer.
-    bidirectional : bool, default=False
-        Read each window in both directions.
-    pooling : {{"last", "mean", "max"}}, default="last"
+{sizes}    pooling : {{"last", "mean", "max"}}, default="last"
         How a window's hidden states are summarised before the output layer:
         the state at its last step, or the mean/max over its steps.
     max_epochs : int, default=100
@@ -1370,11 +1363,7 @@ _DOC = """{summary}
         [16, 128], ``n_train`` being the number of training windows.
     lr : float, default=1e-3
         Learning rate.
-    optimizer : {{"adam", "sgd", "rmsprop"}}, default="adam"
-        "sgd" uses momentum 0.9.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
-    clip_grad_norm : float or None, default=None
+{optimizer}    clip_grad_norm : float or None, default=None
         Clip the global gradient norm to this value at every step; None
         turns clipping off.
     early_stopping : bool, default=True
@@ -1389,43 +1378,20 @@ _DOC = """{summary}
         here were chosen on nine forecasting series (benchmarks/RESULTS.md):
         patience 20 and batch_size "auto" cut the geometric-mean MASE by
         15%; the regressors' lr=3e-3 and clipping did not help here.
-    tol : float, default=1e-4
-        Smallest loss decrease that counts as an improvement.
-    scale_inputs : bool, default=True
+{tol}    scale_inputs : bool, default=True
         Standardise the target and the covariates per series (statistics
         from the first fit); False feeds both in their own units.
-    warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and batch order. An int gives
-        identical results on CPU. Never changes numpy's or torch's global
-        random state.
-    device : {{"cpu", "cuda", "auto"}} or str, default="cpu"
-        Where to train; "auto" takes a CUDA GPU when one is present.
-    n_threads : int or None, default=1
-        PyTorch intra-op threads during fit and predict (restored
-        afterwards); None leaves torch's setting alone.
-    verbose : int, default=0
-        Print a line per epoch (losses and time) when positive.
-    tbptt_steps : int or None, default=None
+{warm}    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and batch order (the validation
+        windows are the last ones, in time). An int gives identical results
+        on CPU. Never changes numpy's or torch's global random state.
+{session}    tbptt_steps : int or None, default=None
         Truncated backpropagation through time: read each window in chunks
         of this many steps, counted back from its end, detaching the hidden
         state between chunks (see :class:`~sklearn_rnn.RNNRegressor`). None
         (or a value >= ``lookback``) is full BPTT. Needs
         ``bidirectional=False``.
-    forget_bias : float or None, default=1.0
-        Initial forget-gate bias of an LSTM (ignored by other cells); None
-        keeps PyTorch's initialisation.
-    checkpoint_dir : str, path or None, default=None
-        Save the estimator after every epoch to
-        ``<checkpoint_dir>/checkpoint.skrnn`` (see :func:`sklearn_rnn.save`);
-        ``sklearn_rnn.load`` it and fit again with ``warm_start=True`` to
-        resume a long run.
-    fast_path : bool, default=True
-        On a CUDA device, replay each training step as a captured CUDA
-        graph, as :class:`~sklearn_rnn.RNNRegressor` does; False always
-        trains eagerly, for debugging. No effect on the CPU.
-
+{persistence}
     Attributes
     ----------
     n_features_in_ : int
@@ -1466,12 +1432,20 @@ _DOC = """{summary}
     Timestamp('2010-01-01 00:00:00')
 """
 
+#: The entries the forecasters share with the recurrent estimators, word for word.
+_SHARED_DOCS = dict(
+    sizes=parameter_docs("hidden_size", "num_layers", "dropout", "bidirectional"),
+    optimizer=parameter_docs("optimizer", "weight_decay"), tol=parameter_docs("tol"),
+    warm=parameter_docs("warm_start"),
+    session=parameter_docs("device", "n_threads", "verbose"),
+    persistence=parameter_docs("forget_bias", "checkpoint_dir", "fast_path"))
+
 
 class RNNForecaster(_BaseForecaster):
     __doc__ = _DOC.format(summary="Recurrent forecaster on a choice of cell.",
                           name="RNNForecaster", args='cell="gru", ', cell="""
     cell : {"elman", "lstm", "gru"}, default="lstm"
-        The recurrent cell.""")
+        The recurrent cell.""", **_SHARED_DOCS)
 
     _parameter_constraints = {**_BaseForecaster._parameter_constraints,
                               "cell": [StrOptions(set(RNN_CELLS))]}
@@ -1490,5 +1464,5 @@ class RNNForecaster(_BaseForecaster):
 
 class LSTMForecaster(_BaseForecaster):
     __doc__ = _DOC.format(summary="Recurrent forecaster on an LSTM network.",
-                          name="LSTMForecaster", args="", cell="")
+                          name="LSTMForecaster", args="", cell="", **_SHARED_DOCS)
     _cell = "lstm"

@@ -1,5 +1,6 @@
 """Sequence regressors and classifiers on Elman (simple RNN), LSTM and GRU cells."""
 
+import re
 from numbers import Real
 
 import numpy as np
@@ -107,6 +108,15 @@ _PARAMETERS = """
         ``verbose``. False always trains eagerly, for debugging. No effect on
         the CPU.
 """
+
+
+def parameter_docs(*names):
+    """The recurrent estimators' numpydoc entries for ``names``, in that order: for
+    the estimators that share those parameters (TDNN, the forecasters)."""
+    entries = re.split(r"\n(?=    \w+ : )", _PARAMETERS.format(cell=""))
+    by_name = {entry.split(" : ")[0].strip(): entry.strip("\n") for entry in entries[1:]}
+    return "\n".join(by_name[name] for name in names) + "\n"
+
 
 _INPUT_CONTRACT = """
     ``X`` may be a 2-D array or DataFrame ``(n_samples, n_timesteps)`` of

@@ -17,7 +17,8 @@ import numpy as np
 from ._base import BaseSequenceEstimator, store_parameters
 from ._modules import DEFAULT_CONTEXT, TDNNNet
 from .recurrent import (_ATTRIBUTES, _CLASS_WEIGHT_DOC, _CLASSES_DOC, _INPUT_CONTRACT,
-                        _PARAMETERS, _TARGETS_DOC, _SequenceClassifier, _SequenceRegressor)
+                        _PARAMETERS, _TARGETS_DOC, _SequenceClassifier, _SequenceRegressor,
+                        parameter_docs)
 from .utils import python_scalars
 
 
@@ -187,10 +188,9 @@ _TDNN_PARAMETERS = """
 
 def _training_parameters():
     """The recurrent estimators' docs of the training parameters a TDNN shares."""
-    entries = re.split(r"\n(?=    \w+ : )", _PARAMETERS.format(cell=""))
     own = set(_TDNN_PARAMETER_NAMES) - {"context", "hidden_size", "dropout", "pooling"}
-    kept = [e for e in entries if e.split(" : ")[0].strip() in own]
-    return "\n".join(kept).rstrip("\n") + "\n"
+    order = re.findall(r"^    (\w+) : ", _PARAMETERS, re.M)  # the recurrent estimators'
+    return parameter_docs(*[name for name in order if name in own])
 
 _NOTES = """
     Notes
