@@ -1288,7 +1288,7 @@ def _grid_gaps(index):
             or index.freq is not None or _infer_freq(index) is not None):
         return None
     weekdays_only = (isinstance(index, pd.DatetimeIndex)
-                     and not (index.dayofweek >= 5).any())
+                     and not (index.day_of_week >= 5).any())
     for start in dict.fromkeys(min(k * n // 4, n - 3) for k in range(5)):
         run = index[start:start + 3]
         freq = _infer_freq(run)

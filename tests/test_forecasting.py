@@ -160,17 +160,17 @@ def test_an_index_that_skips_a_step_warns_at_fit(kind):
     # Trading days: weekends and a holiday are not steps of business-day data.
     pd.bdate_range("2024-01-01", periods=60).delete([10, 31]),
     pd.date_range("2024-01-01", periods=60, freq="D").delete(
-        np.flatnonzero(pd.date_range("2024-01-01", periods=60, freq="D").dayofweek >= 5)),
+        np.flatnonzero(pd.date_range("2024-01-01", periods=60, freq="D").day_of_week >= 5)),
     # Irregular observation times lie on no grid.
     pd.DatetimeIndex(np.sort(np.datetime64("2024-01-01") + np.random.default_rng(0).choice(
         10**6, 60, replace=False).astype("timedelta64[s]"))),
     pd.Index(np.cumsum(np.random.default_rng(0).uniform(0.5, 1.5, 60))),
     # Trading hours (nights and weekends), a calendar of its own, not gaps in hours.
-    (lambda h: h[(h.dayofweek < 5) & (h.hour >= 9) & (h.hour < 17)])(
+    (lambda h: h[(h.day_of_week < 5) & (h.hour >= 9) & (h.hour < 17)])(
         pd.date_range("2024-01-01", periods=24 * 14, freq="h")),
     # Monday-to-Saturday opening days; weekday periods.
-    (lambda d: d[d.dayofweek < 6])(pd.date_range("2024-01-01", periods=70, freq="D")),
-    (lambda d: d[d.dayofweek < 5])(pd.period_range("2024-01-01", periods=70, freq="D")),
+    (lambda d: d[d.day_of_week < 6])(pd.date_range("2024-01-01", periods=70, freq="D")),
+    (lambda d: d[d.day_of_week < 5])(pd.period_range("2024-01-01", periods=70, freq="D")),
     # Numbers that only sometimes differ by their smallest step.
     pd.Index([0, 1, 3, 7, 8, 12, 20, 21, 30, 33, 34, 41]),
 ], ids=["business-days", "weekdays", "irregular-stamps", "irregular-numbers",
