@@ -15,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, KFold, TimeSeriesSplit, cross_
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_rnn.utils import check_sequences
 from sklearn_rnn import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                          LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor,
                          LSTMForecaster, TDNNClassifier, TDNNRegressor)
@@ -110,6 +111,24 @@ def test_univariate_ragged_and_table_forms_agree():
     as_list = [row for row in X[:5]] + [X[5, :7]]          # ragged 1-D sequences
     np.testing.assert_allclose(model.predict(as_list)[:5], model.predict(X[:5]), rtol=1e-5)
     np.testing.assert_allclose(model.predict(X[:5, :, None]), model.predict(X[:5]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, bool])
+@pytest.mark.parametrize("width", [None, 2])
+def test_ragged_numpy_arrays_read_as_the_same_sequences_as_lists(dtype, width):
+    # Lists of numeric numpy arrays take a vectorised path; lists of lists the
+    # per-item one: both must give one padded batch, to the bit.
+    rng = np.random.default_rng(0)
+    shapes = [(n,) if width is None else (n, width) for n in (3, 5, 1, 4)]
+    X = [(rng.normal(size=s) * 3).astype(dtype) for s in shapes]
+    as_arrays = check_sequences(ElmanRegressor(), X, reset=True)
+    as_lists = check_sequences(ElmanRegressor(), [a.tolist() for a in X], reset=True)
+    assert as_arrays.x.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    np.testing.assert_array_equal(as_arrays.x, as_lists.x)  # (float32 values exact in 64)
+    np.testing.assert_array_equal(as_arrays.lengths, [3, 5, 1, 4])
+    X[2] = np.full(shapes[2], np.inf)
+    with pytest.raises(ValueError, match=r"X\[2\] contains infinity"):
+        check_sequences(ElmanRegressor(), X, reset=True)
 
 
 def test_ragged_sequences_in_an_object_array_or_series():

@@ -55,6 +55,8 @@ class SequenceBatch:
 
 def _is_sequence(item):
     """An item of a list of sequences (an array or list, not a string, mapping or set)."""
+    if type(item) is np.ndarray:  # the common case, without the ABC checks below
+        return True
     return hasattr(item, "__len__") and not isinstance(item, (str, bytes, Mapping, Set))
 
 
@@ -180,6 +182,9 @@ def _is_time_dtype(dtype):
 
 
 def _sequences_from_list(X):
+    batch = _plain_arrays(X)
+    if batch is not None:
+        return batch
     seqs, unchecked = [], False
     for i, s in enumerate(X):
         if type(s) is np.ndarray and s.dtype.kind in "fiub":
@@ -216,6 +221,34 @@ def _sequences_from_list(X):
     return SequenceBatch(x, None if (lengths == lengths[0]).all() else lengths)
 
 
+def _plain_arrays(X):
+    """The common case at C speed: every item a numeric numpy array, all 1-D or all
+    2-D of one width, none empty (predicting 20,000 ragged sequences spent more
+    time in a per-item loop than in the network). None for anything else, which
+    the per-item loop checks and names."""
+    if not all(type(s) is np.ndarray for s in X):
+        return None
+    dtypes = {s.dtype for s in X}
+    shapes = {(s.ndim,) + s.shape[1:] for s in X}  # (dimensions, width if 2-D)
+    if not all(d.kind in "fiub" for d in dtypes) or len(shapes) != 1:
+        return None
+    (shape,) = shapes
+    if shape not in {(1,)} and not (shape[0] == 2 and shape[1] > 0):
+        return None
+    lengths = np.fromiter(map(len, X), dtype=np.int64, count=len(X))
+    if not lengths.all():
+        return None
+    tail = shape[1:]
+    width = tail[0] if tail else 1
+    dtype = np.result_type(*[d if d in FLOATS else np.float64 for d in dtypes])
+    x = np.zeros((len(X), lengths.max(), width), dtype=dtype)
+    steps = x if tail else x[:, :, 0]
+    for i, s in enumerate(X):
+        steps[i, :len(s)] = s
+    _check_finite_rows(x, X)
+    return SequenceBatch(x, None if (lengths == lengths[0]).all() else lengths)
+
+
 def _check_step_widths(s, i):
     """A 2-D sequence given as rows (lists, or arrays of arrays): every time step
     needs as many values (numpy would say "inhomogeneous shape")."""
@@ -232,9 +265,9 @@ def _check_step_widths(s, i):
 def _check_finite_rows(x, seqs):
     """Raise check_array's error for the first sequence with NaN or infinity (the
     zero padding of ``x`` is finite)."""
-    finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
-    if finite.all():
+    if np.isfinite(x).all():  # (the row-wise test below costs 10x more)
         return
+    finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
     i = int(np.argmin(finite))
     if np.isnan(seqs[i]).any():
         raise ValueError(f"Input X[{i}] contains NaN.")
@@ -277,7 +310,8 @@ def check_sequences(estimator, X, *, reset):
                 "one; each item of a list of sequences must be a 1-D (n_timesteps,) or "
                 "2-D (n_timesteps, n_features) array.")
     if isinstance(X, (list, tuple)):
-        sparse = next((i for i, s in enumerate(X) if issparse(s)), None)
+        sparse = next((i for i, s in enumerate(X)
+                       if type(s) is not np.ndarray and issparse(s)), None)
         if sparse is not None:
             raise TypeError(f"X[{sparse}] is a sparse matrix; {name} needs dense "
                             "sequences (call .toarray() on each).")
