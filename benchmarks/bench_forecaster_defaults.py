@@ -90,6 +90,10 @@ VARIANTS = {
     "head*0": {"_head_scale": 0.0},
     "head*0.1": {"_head_scale": 0.1},
     "head*0.3": {"_head_scale": 0.3},
+    # What changed since runs A/B: forget_bias 0 -> 1 (issue 5), and the forecasters'
+    # patience 10 -> 20 and batch 64 -> "auto" (run B's recommendation).
+    "forget_bias=0": {"forget_bias": 0.0},
+    "pre-study": {"patience": 10, "batch_size": 64, "forget_bias": 0.0},
 }
 DEFAULT_VARIANTS = "default,level=False,lr=1e-2,direct,epochs300/pat20"
 
