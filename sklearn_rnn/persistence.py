@@ -352,7 +352,7 @@ def _file_label(name, file):
     return f"the {type(file).__name__} file object"
 
 
-def save(estimator, path, *, _epochs=None):
+def save(estimator, path):
     """Save a fitted (or unfitted) estimator to ``path`` without pickle.
 
     Parameters
@@ -390,8 +390,12 @@ def save(estimator, path, *, _epochs=None):
     >>> load(buffer).hidden_size
     4
     """
-    # _epochs: a list that keeps the encoded history between saves (a checkpoint
-    # after every epoch): epochs before the last one saved are final.
+    _save(estimator, path)
+
+
+def _save(estimator, path, epochs=None):
+    """:func:`save`; ``epochs``, a list, keeps the encoded history between saves
+    (a checkpoint after every epoch): epochs before the last one saved are final."""
     name = type(estimator).__name__
     if _classes().get(name) is not type(estimator):
         raise TypeError(f"save() takes sklearn_rnn estimators, got {name}.")
@@ -423,7 +427,7 @@ def save(estimator, path, *, _epochs=None):
         for key, value in net.module_.state_dict().items():
             tensors[f"module.{key}"] = value.detach().cpu()
         document["net"] = {"device": str(net.device), "batch_size": int(net.batch_size),
-                           "history": _encode_history(net.history, tensors, _epochs)}
+                           "history": _encode_history(net.history, tensors, epochs)}
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
     # Built in memory, then written at once: a file object need not be

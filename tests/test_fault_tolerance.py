@@ -160,14 +160,14 @@ def test_a_checkpoint_that_cannot_be_written_warns_and_training_goes_on(tmp_path
 
     calls = []
 
-    def failing_save(estimator, path, **kwargs):
+    def failing_save(estimator, path, *args):
         calls.append(path)
         if len(calls) >= 2:
             raise OSError(28, "No space left on device")
-        return original(estimator, path, **kwargs)
+        return original(estimator, path, *args)
 
-    original = persistence.save
-    monkeypatch.setattr(persistence, "save", failing_save)
+    original = persistence._save
+    monkeypatch.setattr(persistence, "_save", failing_save)
     params = {**PARAMS, "max_epochs": 4, "early_stopping": False, "patience": 10}
     model = ElmanRegressor(checkpoint_dir=str(tmp_path), **params)
     with pytest.warns(RuntimeWarning, match=r"could not write its checkpoint after epoch 2 .*"
