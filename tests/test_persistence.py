@@ -13,6 +13,7 @@ import torch
 
 import sklearn_rnn
 from sklearn_rnn import load, save
+from sklearn_rnn import persistence
 from sklearn_rnn.persistence import PersistenceError
 
 rng = np.random.default_rng(0)
@@ -519,6 +520,22 @@ def test_checkpoints_and_partial_fit_extend_the_history_they_built(tmp_path):
                                                 if n.endswith(".json"))))
     assert "history_" not in document["state"]["__dict__"]
     assert _epochs(load(io.BytesIO(buffer.getvalue())).history_) == _epochs(model.history_)
+    # The cached text of earlier epochs joins into the same document a fresh save
+    # writes: after a callback adds to the last epoch, and after further epochs.
+    cache = []
+    for change in (lambda: None, lambda: model.net_.history.record("late_key", 1.0),
+                   lambda: model.partial_fit(X_SEQ, y)):
+        change()
+        cached, fresh = io.BytesIO(), io.BytesIO()
+        persistence._save(model, cached, cache)
+        save(model, fresh)
+        assert _member(cached, ".json") == _member(fresh, ".json")
+    assert len(cache) == 10 and b"late_key" in _member(cached, ".json")
+
+
+def _member(buffer, suffix):
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        return archive.read(next(n for n in archive.namelist() if n.endswith(suffix)))
 
 
 def test_a_pickled_estimator_holds_no_torch_generator():
