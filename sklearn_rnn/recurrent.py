@@ -162,7 +162,10 @@ def _doc(summary, example, *, cell, classes=""):
     if cell:
         cell_doc = """
     cell : {"elman", "lstm", "gru"}, default="gru"
-        The recurrent cell (GRU scored best in the UCR/UEA study)."""
+        The recurrent cell (GRU scored best in the UCR/UEA study). On the CPU
+        the LSTM trains fastest (PyTorch fuses it into one oneDNN kernel): a
+        GRU epoch took 4-7x an LSTM's on 400-step sequences at hidden sizes
+        16-64, 1.1-2.3x on 32 steps."""
     return (summary + "\n" + _INPUT_CONTRACT + _PARAMETERS.format(cell=cell_doc)
             + (_CLASS_WEIGHT_DOC if classes else "")
             + _ATTRIBUTES.format(classes=classes or _TARGETS_DOC) + example)
