@@ -13,7 +13,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_rnn import GRURegressor, LSTMForecaster, RNNForecaster
+from sklearn_rnn import forecasting
 from sklearn_rnn._engine import WindowDataset
+from sklearn_rnn._modules import ForecastNet
 from sklearn_rnn.metrics import (mase_scorer, mean_absolute_scaled_error,
                                  naive_forecast)
 
@@ -968,3 +970,56 @@ def test_tags_say_that_y_is_optional():
     tags = LSTMForecaster().__sklearn_tags__()
     assert not tags.target_tags.required and not tags.input_tags.one_d_array
     LSTMForecaster(lookback=3, **TINY).fit(DAILY)   # no y: the series is the target
+
+
+def _trend(n=60):
+    t = np.arange(n)
+    return pd.Series(np.sin(t / 3) + 0.1 * t, name="y")
+
+
+def test_level_is_the_last_value_of_the_window(monkeypatch):
+    monkeypatch.setattr(ForecastNet, "head_scale", 0.0)  # the untrained change is exactly 0
+    y = pd.Series(np.arange(40.0) ** 1.5, name="y")
+    fc = LSTMForecaster(lookback=5, max_epochs=1, lr=1e-9, early_stopping=False,
+                        hidden_size=4, random_state=0).fit(y)
+    np.testing.assert_allclose(fc.forecast(1).to_numpy(), [y.iloc[-1]], rtol=1e-4)
+
+
+def test_direct_validation_windows_start_after_a_gap(monkeypatch):
+    # The last training window's targets end before the first validation target.
+    seen, real = [], forecasting.WindowDataset
+
+    def record(series, target, starts, lookback, horizon, weight=None):
+        seen.append(starts.cpu().numpy())
+        return real(series, target, starts, lookback, horizon, weight)
+
+    monkeypatch.setattr(forecasting, "WindowDataset", record)
+    h = 3
+    LSTMForecaster(lookback=4, horizon=h, strategy="direct", validation_fraction=0.2,
+                   **FAST).fit(_trend())
+    train, valid = seen
+    assert train.max() + h - 1 < valid.min()
+
+
+def test_direct_forecast_is_one_window_of_horizon_outputs():
+    fc = LSTMForecaster(lookback=4, horizon=3, strategy="direct", **FAST).fit(_trend())
+    x = torch.from_numpy(fc.tail_target_[:, :, None])
+    with torch.no_grad():
+        z = fc.net_.module_.eval()(x).numpy()[0]
+    np.testing.assert_allclose(fc.forecast(3).to_numpy(),
+                               z * fc.target_scale_[0] + fc.target_center_[0], rtol=1e-5)
+
+
+def test_naive_mae_is_the_mean_absolute_one_step_change():
+    y = _trend()
+    fc = LSTMForecaster(lookback=4, **FAST).fit(y)
+    np.testing.assert_allclose(fc.naive_mae_, [np.abs(np.diff(y)).mean()])
+
+
+def test_covariates_are_centred_and_scaled():
+    t = np.arange(80)
+    df = pd.DataFrame({"y": np.sin(t / 3), "x": 1000 + np.cos(t / 5)})
+    fc = LSTMForecaster(target="y", lookback=4, **FAST).fit(df)
+    np.testing.assert_allclose(fc.covariate_mean_[0], [df["x"].mean()])
+    np.testing.assert_allclose(fc.covariate_scale_[0], [df["x"].std(ddof=0)])
+

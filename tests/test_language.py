@@ -1,6 +1,7 @@
 """RNNLanguageModel: learns text, beats a unigram baseline, samples reproducibly,
 works under GridSearchCV and pickle, and rejects bad input with clear errors."""
 
+import copy
 import math
 import pickle
 from collections import Counter
@@ -281,3 +282,18 @@ def test_a_window_longer_than_the_text_is_the_whole_stream():
     huge = RNNLanguageModel(**{**params, "sequence_length": 10**9}).fit(texts)
     exact = RNNLanguageModel(**{**params, "sequence_length": 1000}).fit(texts)
     np.testing.assert_allclose(huge.history_[:, "train_loss"], exact.history_[:, "train_loss"])
+
+
+def test_temperature_divides_the_logits():
+    # Halving the output layer is exactly temperature 2.
+    rng = np.random.default_rng(0)
+    texts = ["".join(rng.choice(list("abcdefgh"), 40)) for _ in range(20)]
+    lm = RNNLanguageModel(hidden_size=8, max_epochs=1, random_state=0).fit(texts)
+    halved = copy.deepcopy(lm)
+    with torch.no_grad():
+        halved.net_.module_.head.weight /= 2
+        halved.net_.module_.head.bias /= 2
+    for seed in range(5):
+        assert (lm.complete("ab", 30, temperature=2.0, random_state=seed)
+                == halved.complete("ab", 30, temperature=1.0, random_state=seed))
+

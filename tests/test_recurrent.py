@@ -15,10 +15,12 @@ from sklearn.model_selection import GridSearchCV, KFold, TimeSeriesSplit, cross_
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_rnn.utils import check_sequences
 from sklearn_rnn import (ElmanClassifier, ElmanRegressor, GRUClassifier, GRURegressor,
                          LSTMClassifier, LSTMRegressor, RNNClassifier, RNNRegressor,
                          LSTMForecaster, TDNNClassifier, TDNNRegressor)
+from sklearn_rnn._engine import GradientHealth
+from sklearn_rnn._modules import RecurrentNet, pool_states
+from sklearn_rnn.utils import check_sequences
 
 FAST = dict(hidden_size=8, max_epochs=3, batch_size=32, random_state=0)
 REGRESSORS = [ElmanRegressor, LSTMRegressor, GRURegressor, RNNRegressor]
@@ -734,3 +736,31 @@ def test_ragged_padding_is_not_scaled_into_an_overflow():
     model = GRURegressor(hidden_size=4, max_epochs=2, random_state=0).fit(ragged, np.arange(4.0))
     assert np.isfinite(model.predict(ragged)).all()
     assert model.predict(ragged[1:2])[0] == model.predict(padded[1:2])[0]
+
+
+def test_input_scaling_statistics_ignore_ragged_padding():
+    X = [np.array([1.0, 2.0, 3.0]), np.array([10.0])]
+    model = GRURegressor(hidden_size=4, max_epochs=1, early_stopping=False,
+                         random_state=0).fit(X, [0.0, 1.0])
+    np.testing.assert_allclose(model.input_mean_, [np.mean([1, 2, 3, 10])])
+    np.testing.assert_allclose(model.input_scale_, [np.std([1, 2, 3, 10])])
+
+
+def test_bidirectional_last_pooling_is_both_directions_final_state():
+    # The backward direction's "last" state is the one after reading the whole
+    # sequence (its step 0), not after reading one step.
+    torch.manual_seed(0)
+    net = RecurrentNet(2, 1, cell="gru", hidden_size=3, bidirectional=True, pooling="last")
+    x = torch.randn(4, 7, 2)
+    _, h_n = net.rnn(x)  # (directions, batch, hidden)
+    pooled = pool_states(net.encode(x), None, "last", True)
+    torch.testing.assert_close(pooled, torch.cat([h_n[0], h_n[1]], dim=1))
+
+
+def test_clipping_brings_the_gradient_norm_down_to_max_norm():
+    p = torch.nn.Parameter(torch.zeros(4))
+    p.grad = torch.full((4,), 5.0)  # norm 10
+    norm = GradientHealth(1.0).clip_and_measure([p])
+    assert norm.item() == pytest.approx(10.0)  # recorded before clipping
+    assert p.grad.norm().item() == pytest.approx(1.0, rel=1e-4)
+

@@ -757,3 +757,24 @@ def test_transform_checks_what_it_reads_when_set_after_fit(params, match, tmp_pa
         expected)
     with pytest.raises(TypeError, match=r"path must be a file name .*got int: 5"):
         sg.save_word2vec_format(5)  # not a file descriptor to write into
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_shrunk_window_pairs_each_word_with_window_plus_one_others_on_average(engine):
+    n, w = 4000, 5
+    doc = " ".join(f"w{i % 50}" for i in range(n))
+    sg = SkipGramTransformer(vector_size=4, window=w, min_count=1, sample=0, epochs=1,
+                             engine=engine, random_state=0).fit([doc])
+    # A reduced window drawn uniformly from 1..w: 2 * E[reduced] = w + 1 pairs a word.
+    assert sg.history_[0]["pairs"] == pytest.approx(n * (w + 1), rel=0.05)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_learning_rate_decays_within_an_epoch(engine):
+    docs = ["a b c d e f g h"] * 200
+    params = dict(vector_size=4, min_count=1, sample=0, epochs=1, lr=0.05, engine=engine,
+                  random_state=0)
+    decayed = SkipGramTransformer(min_lr=1e-4, **params).fit(docs)
+    constant = SkipGramTransformer(min_lr=0.05, **params).fit(docs)
+    assert not np.allclose(decayed.embeddings_, constant.embeddings_)
+
