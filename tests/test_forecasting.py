@@ -783,6 +783,21 @@ def test_gaps_are_refused_where_they_cannot_be_filled():
     np.testing.assert_array_equal(no_freq.predict(later), no_freq.predict(np.zeros(2)))
 
 
+@pytest.mark.parametrize("freq", ["Y", "M", "2M", "3D"])
+def test_periods_are_placed_by_their_steps(freq):
+    # Periods of the fitted frequency are counted in steps of it (also when a
+    # step is several units); a period between two steps is off the grid.
+    index = pd.period_range("2000-01-01", periods=30, freq=freq)
+    fc = LSTMForecaster(lookback=3, **TINY).fit(pd.Series(np.sin(np.arange(30.0)), index=index))
+    ahead = pd.period_range(start=index[-1], periods=6, freq=freq)[[1, 3, 5]]
+    np.testing.assert_allclose(fc.predict(pd.Series(0.0, index=ahead)),
+                               fc.forecast(5).to_numpy()[[0, 2, 4]])
+    if index.freq.n > 1:
+        between = pd.PeriodIndex([pd.Period(ordinal=ahead[0].ordinal + 1, freq=index.freq)])
+        with pytest.raises(ValueError, match="off the fitted time grid"):
+            fc.predict(pd.Series(0.0, index=between))
+
+
 def test_cross_validation_with_a_gap_scores_forecasts_that_far_ahead():
     from sklearn.metrics import r2_score
 
