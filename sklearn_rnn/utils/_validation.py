@@ -233,7 +233,7 @@ def _plain_arrays(X):
     if not all(d.kind in "fiub" for d in dtypes) or len(shapes) != 1:
         return None
     (shape,) = shapes
-    if shape not in {(1,)} and not (shape[0] == 2 and shape[1] > 0):
+    if shape != (1,) and not (shape[0] == 2 and shape[1] > 0):
         return None
     lengths = np.fromiter(map(len, X), dtype=np.int64, count=len(X))
     if not lengths.all():
