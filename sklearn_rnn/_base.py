@@ -362,7 +362,8 @@ class BaseNetEstimator(BaseEstimator):
     def _check_fitted(self, method):
         """``check_is_fitted``, then the parameters that ``method`` reads and the
         network was built with (``set_params`` after ``fit`` changed one)."""
-        check_is_fitted(self)
+        if not self.__sklearn_is_fitted__():  # (check_is_fitted reads the tags first)
+            check_is_fitted(self)
         names = self._predict_parameters()
         if names:
             self._check_structure(f"{type(self).__name__}.{method} uses the fitted network",

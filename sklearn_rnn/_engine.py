@@ -330,10 +330,14 @@ class SequenceEngine(NeuralNet):
         instead of skorch's per-batch evaluation_step, and a single copy to the
         host at the end (no per-batch device sync on a GPU).
         """
-        self.check_is_fitted()
+        if not hasattr(self, "module_"):
+            self.check_is_fitted()  # (skorch's error)
         self._set_training(False)
+        size = self._predict_batch(dataset)
         with torch.no_grad():
-            out = [self.infer(x) for x, _ in BatchSlicer(dataset, self._predict_batch(dataset))]
+            if len(dataset) <= size:  # one batch, as it is (a request to a served model)
+                return self.infer(dataset.batch(slice(None))[0]).cpu()
+            out = [self.infer(x) for x, _ in BatchSlicer(dataset, size)]
         return torch.cat(out).cpu()
 
     def _predict_batch(self, dataset):

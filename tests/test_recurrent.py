@@ -115,6 +115,30 @@ def test_univariate_ragged_and_table_forms_agree():
     np.testing.assert_allclose(model.predict(X[:5, :, None]), model.predict(X[:5]), rtol=1e-5)
 
 
+@pytest.mark.parametrize("form", ["table", "sequence"])
+def test_a_plain_float_array_predicts_as_a_checked_one(form):
+    # A finite float ndarray skips check_array/validate_data at predict; other
+    # inputs (lists, ints, DataFrames) go through them: same predictions, and
+    # what they refuse (a wrong width, NaN) is still refused.
+    X, y = sine_windows(n=60)
+    model = ElmanRegressor(**FAST).fit(X if form == "table" else X[:, :, None], y)
+    fast = model.predict(X[:5])
+    np.testing.assert_array_equal(model.predict(X[:5].tolist()), fast)
+    np.testing.assert_allclose(model.predict(X[:5].astype(np.float32)), fast, rtol=1e-5)
+    np.testing.assert_array_equal(model.predict(X[:5].astype(np.float32)),
+                                  model.predict(X[:5].astype(np.float32).tolist()))
+    if form == "table":
+        with pytest.raises(ValueError, match="features"):
+            model.predict(X[:5, :-1])
+    bad = X[:5].copy()
+    bad[2, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(bad)
+    named = ElmanRegressor(**FAST).fit(pd.DataFrame(X).add_prefix("t"), y)
+    with pytest.warns(UserWarning, match="feature names"):
+        named.predict(X[:5])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, bool])
 @pytest.mark.parametrize("width", [None, 2])
 def test_ragged_numpy_arrays_read_as_the_same_sequences_as_lists(dtype, width):
