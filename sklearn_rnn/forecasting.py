@@ -198,15 +198,18 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             index = _in_zone_of(index, None if info is None else self._origin(pos)[1])
             self.tail_target_[pos] = np.concatenate([self.tail_target_[pos], z])[-L:]
             self.tail_covariates_[pos] = np.concatenate([self.tail_covariates_[pos], c])[-L:]
-            new = _index_info(index)
-            if info is not None:
+            if info is None:
+                new = _index_info(index)
+            else:
                 info = self._origin(pos)
                 if info[0] == "position":  # labels carry no time: count the rows
                     new = ("position", info[1] + len(index), 1, False)
                 elif info[3]:  # checked to continue on the known step
-                    new = (new[0], new[1], info[2], True)
-                elif len(index) < 3:  # too short to infer a step: keep the old one
-                    new = (new[0], new[1], info[2], False)
+                    new = (_index_kind(index), index[-1], info[2], True)
+                else:
+                    new = _index_info(index)
+                    if len(index) < 3:  # too short to infer a step: keep the old one
+                        new = (new[0], new[1], info[2], False)
             self._index_info[pos] = new
 
     def _origin(self, pos):
@@ -233,7 +236,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
         if kind == "position":
             return None
         where = _of_series(key)
-        new_kind = _index_info(index)[0]
+        new_kind = _index_kind(index)
         if new_kind != kind:
             raise ValueError(
                 f"The rows{where} are indexed by {_KIND_NAMES[new_kind]} (starting at "
@@ -675,7 +678,7 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             order = np.argsort(codes, kind="stable")
             rows = np.split(order, np.cumsum(np.bincount(codes, minlength=len(keys)))[:-1])
             indexes = [_keep_freq(index[r], getattr(index, "freq", None)) for r in rows]
-        for key, sub in zip(keys, indexes):
+        for key, sub in zip(keys, indexes) if indexed else ():  # (else: row numbers)
             _check_time_order(sub, key)
         return _Panel(keys=keys, rows=rows,
                       target=[None if target_values is None else target_values[r]
@@ -962,11 +965,12 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             c[i, L + len(cov):] = c[i, L + len(cov) - 1]  # unused padding
         quantile = self.loss == "quantile"
         module = self.net_.module_
-        module.eval()
+        if module.training:  # (eval() walks every submodule: 40 us)
+            module.eval()
         device = torch.device(self.net_.device)
         z, c = torch.from_numpy(z).to(device), torch.from_numpy(c).to(device)
-        q_out = torch.zeros((n_series, m + h, len(self.quantiles_)), device=device,
-                            dtype=torch.float32)
+        q_out = torch.zeros((n_series, m + h, len(self.quantiles_)) if quantile else 0,
+                            device=device, dtype=torch.float32)
         with torch_threads(self.n_threads), torch.no_grad():
             for start in range(0, m, stride):
                 out = module(torch.cat([z[:, start:start + L, None],
@@ -1077,14 +1081,15 @@ def _time_index(index):
 
 
 def _check_finite_covariates(covariates, names, index):
+    if np.isfinite(covariates).all():
+        return
     bad = ~np.isfinite(covariates)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        at = f"row {row}" if index is None else f"row {row} ({index[row]!r})"
-        columns = [names[c] for c in np.flatnonzero(bad.any(axis=0))]
-        raise ValueError(f"Covariates have NaN or infinite values: {int(bad.sum())} "
-                         f"value(s) in column(s) {columns}, the first at {at}. Fill or "
-                         "drop them first.")
+    row, col = np.argwhere(bad)[0]
+    at = f"row {row}" if index is None else f"row {row} ({index[row]!r})"
+    columns = [names[c] for c in np.flatnonzero(bad.any(axis=0))]
+    raise ValueError(f"Covariates have NaN or infinite values: {int(bad.sum())} "
+                     f"value(s) in column(s) {columns}, the first at {at}. Fill or "
+                     "drop them first.")
 
 
 def _numeric_columns(X, columns):
@@ -1127,7 +1132,9 @@ def _in_zone_of(index, stamp):
 def _numeric_array(X, estimator):
     """Covariates given as an array (or list of rows) as float64, refused as the
     DataFrame path refuses them: text (numeric strings too) with a TypeError."""
-    values = X if hasattr(X, "dtype") else np.asarray(X)  # 2-D: _ndim
+    if type(X) is np.ndarray and X.dtype.kind == "f" and len(X):  # (check_array: 110 us)
+        return X.astype(np.float64, copy=False)  # (2-D: _ndim; finite: checked later)
+    values = X if hasattr(X, "dtype") else np.asarray(X)
     if values.dtype.kind in "US" or (values.dtype == object and any(
             isinstance(v, (str, bytes)) for v in values.ravel())):
         raise TypeError("Covariates must be numeric (or boolean); X holds text. Encode it "
@@ -1233,19 +1240,32 @@ _RANGES = {"datetime": pd.date_range, "period": pd.period_range,
 _FREQ_KINDS = ("datetime", "timedelta")
 
 
+def _index_kind(index):
+    """The kind of time stamps ``index`` holds (the first entry of _index_info)."""
+    if isinstance(index, pd.DatetimeIndex):
+        return "datetime"
+    if isinstance(index, pd.TimedeltaIndex):
+        return "timedelta"
+    if isinstance(index, pd.PeriodIndex):
+        return "period"
+    if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
+        return "number"
+    return "position"
+
+
 def _index_info(index):
     """What forecast() needs to extend ``index`` and predict/update to place rows
     after it: (kind, last value, step/freq, whether that step is known to be
     regular, so that a skipped step can be told)."""
-    if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):  # on a frequency
+    kind = _index_kind(index)
+    if kind in ("datetime", "timedelta"):  # on a frequency
         freq = index.freq
         if freq is None and len(index) >= 3:
             freq = _infer_freq(index)
-        kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
         return kind, index[-1], freq, freq is not None
-    if isinstance(index, pd.PeriodIndex):
+    if kind == "period":
         return "period", index[-1], index.freq, True
-    if pd.api.types.is_integer_dtype(index) or pd.api.types.is_float_dtype(index):
+    if kind == "number":
         step = index[-1] - index[-2] if len(index) >= 2 else 1
         diffs = np.diff(np.asarray(index, dtype=np.float64))
         regular = len(diffs) > 0 and np.allclose(diffs, diffs[0], rtol=1e-9, atol=0)
