@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import (Interval, StrOptions,
+from sklearn.utils._param_validation import (Interval, StrOptions, make_constraint,
                                             validate_parameter_constraints)
 from sklearn.utils.validation import (_check_feature_names, _get_feature_names,
                                       check_is_fitted)
@@ -90,6 +90,14 @@ class UnknownWordError(KeyError, ValueError):
 #: What fit learns (removed first, so that a failed refit leaves none of it).
 _FITTED = ("vocabulary_", "idf_", "embeddings_", "history_", "n_features_in_",
            "feature_names_in_")
+
+
+@functools.cache
+def _transform_constraints(cls):
+    """The constraints of the parameters that ``transform`` reads, made once (making
+    them took most of transforming one document)."""
+    return {k: [make_constraint(c) for c in cls._parameter_constraints[k]]
+            for k in ("aggregate", "empty", "tokenizer", "lowercase")}
 
 
 @public_init
@@ -563,13 +571,16 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             float32; ``aggregate`` of each document's vectors, zeros for a
             document without a known word (``empty="zeros"``).
         """
-        check_is_fitted(self)
+        if not hasattr(self, "embeddings_"):  # (check_is_fitted: 25 us a call)
+            check_is_fitted(self)
         # What transform reads may have been set after fit: checked as fit checks it
-        # (an unchecked aggregate='MEAN' was summed).
-        read = ("aggregate", "empty", "tokenizer", "lowercase")
-        validate_parameter_constraints({k: self._parameter_constraints[k] for k in read},
-                                       {k: getattr(self, k) for k in read},
-                                       caller_name=type(self).__name__)
+        # (an unchecked aggregate='MEAN' was summed), with the error of fit's check.
+        read = _transform_constraints(type(self))
+        if not all(any(c.is_satisfied_by(getattr(self, k)) for c in constraints)
+                   for k, constraints in read.items()):
+            validate_parameter_constraints({k: self._parameter_constraints[k] for k in read},
+                                           {k: getattr(self, k) for k in read},
+                                           caller_name=type(self).__name__)
         if isinstance(X, pd.DataFrame):
             _check_feature_names(self, X, reset=False)
         rows, ptr = [], [0]
