@@ -171,7 +171,36 @@ def _doc(summary, example, *, cell, classes=""):
             + _ATTRIBUTES.format(classes=classes or _TARGETS_DOC) + example)
 
 
+#: Entries shared by the sequence estimators' method docstrings (numpydoc, as
+#: help() shows them), filled in by ``_entries``.
+_METHOD_ENTRIES = {
+    "X_predict": """X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Sequences in any form ``fit`` takes (see the class docstring),
+            with as many features per step as in ``fit``; a 2-D ``X`` after
+            a fit on a 2-D ``X`` needs its number of columns.""",
+    "X_partial": """X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
+            Training sequences, in any form ``fit`` takes; after the first
+            call, with the features per step of that call.""",
+    "sample_weight_partial": """sample_weight : array-like of shape (n_samples,) or float, default=None
+            Non-negative weight of each sample in the loss, as in ``fit``
+            (scaled to mean 1 within each call).
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.""",
+}
+
+
+def _entries(method):
+    """``method`` with the shared entries of its docstring filled in."""
+    if method.__doc__:  # (None under python -OO)
+        method.__doc__ = method.__doc__.format(**_METHOD_ENTRIES)
+    return method
+
+
 class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
+    @_entries
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``(X, y)`` without early stopping.
 
@@ -179,31 +208,20 @@ class _SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
-            Training sequences, in any form ``fit`` takes; after the first
-            call, with the features per step of that call.
+        {X_partial}
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, with as many outputs as in the first call.
-        sample_weight : array-like of shape (n_samples,) or float, default=None
-            Non-negative weight of each sample in the loss, as in ``fit``
-            (scaled to mean 1 within each call).
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
+        {sample_weight_partial}
         """
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
+    @_entries
     def predict(self, X):
         """Predict targets for sequences ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
-            Sequences in any form ``fit`` takes (see the class docstring),
-            with as many features per step as in ``fit``; a 2-D ``X`` after
-            a fit on a 2-D ``X`` needs its number of columns.
+        {X_predict}
 
         Returns
         -------
@@ -279,6 +297,7 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
                  checkpoint_dir=None, fast_path=True, class_weight=None):
         store_parameters(self, locals())
 
+    @_entries
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)`` without early stopping.
 
@@ -288,9 +307,7 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
-            Training sequences, in any form ``fit`` takes; after the first
-            call, with the features per step of that call.
+        {X_partial}
         y : array-like of shape (n_samples,)
             Class labels, each one of ``classes`` when given (after the first
             call, one of ``classes_``).
@@ -298,14 +315,7 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             All labels that will ever be seen. Required on the first call
             when ``y`` may not show them all (None: the classes are those of
             ``y``); on a later call, if given, the classes of the first.
-        sample_weight : array-like of shape (n_samples,) or float, default=None
-            Non-negative weight of each sample in the loss, as in ``fit``
-            (scaled to mean 1 within each call).
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
+        {sample_weight_partial}
         """
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise ValueError(
@@ -316,15 +326,13 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         return self._fit(X, y, incremental=True, classes=classes,
                          sample_weight=sample_weight)
 
+    @_entries
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
-            Sequences in any form ``fit`` takes (see the class docstring),
-            with as many features per step as in ``fit``; a 2-D ``X`` after
-            a fit on a 2-D ``X`` needs its number of columns.
+        {X_predict}
 
         Returns
         -------
@@ -333,16 +341,14 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         """
         return softmax(self._forward(X).astype(np.float64), axis=1)
 
+    @_entries
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed from the network's scores
         directly (finite where ``predict_proba`` rounds to 0).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
-            Sequences in any form ``fit`` takes (see the class docstring),
-            with as many features per step as in ``fit``; a 2-D ``X`` after
-            a fit on a 2-D ``X`` needs its number of columns.
+        {X_predict}
 
         Returns
         -------
@@ -352,15 +358,13 @@ class _SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         """
         return log_softmax(self._forward(X).astype(np.float64), axis=1)
 
+    @_entries
     def predict(self, X):
         """Predict the label of each sequence in ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_features]) or list of arrays
-            Sequences in any form ``fit`` takes (see the class docstring),
-            with as many features per step as in ``fit``; a 2-D ``X`` after
-            a fit on a 2-D ``X`` needs its number of columns.
+        {X_predict}
 
         Returns
         -------
