@@ -511,7 +511,8 @@ class RNNLanguageModel(BaseNetEstimator):
             scaled[:, _UNK] = -math.inf
             # Relative to the best score before dividing: a tiny temperature then
             # sends the others to -inf (greedy), never the best one to inf (NaN).
-            scaled = (scaled - scaled.max(dim=1, keepdim=True).values) / temperature
+            if temperature != 1:  # (softmax shifts by the best score itself: the same)
+                scaled = (scaled - scaled.max(dim=1, keepdim=True).values) / temperature
             if k is not None:
                 kth = torch.topk(scaled, k, dim=1).values[:, -1:]
                 scaled = scaled.masked_fill(scaled < kth, -math.inf)
