@@ -37,6 +37,19 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
         Time stamps in each test set (default: as ``TimeSeriesSplit``).
     gap : int, default=0
         Time stamps left out between each training and test set.
+    series_id : str or None, default=None
+        The column of ``X`` naming each row's series (a forecaster's
+        ``series_id``). With it, a series that has fewer than
+        ``min_train_steps`` rows in a fold's training set is left out of
+        that fold, training and test rows alike: a series whose data start
+        late (or one too short to train on) is then scored only in the
+        folds whose model has seen it, instead of failing the early folds
+        ("not seen in fit"). Without it, every row is kept.
+    min_train_steps : int, default=1
+        With ``series_id``, the fewest training rows a series needs to be in
+        a fold: 1 keeps every series the model has seen; a forecaster needs
+        ``lookback + 1`` (``lookback + horizon`` with ``strategy="direct"``,
+        more with early stopping, which holds out the last windows).
 
     Examples
     --------
@@ -52,10 +65,12 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
     """
 
     def __init__(self, n_splits=5, *, time=None, max_train_size=None, test_size=None,
-                 gap=0):
+                 gap=0, series_id=None, min_train_steps=1):
         super().__init__(n_splits, max_train_size=max_train_size, test_size=test_size,
                          gap=gap)
         self.time = time
+        self.series_id = series_id
+        self.min_train_steps = min_train_steps
 
     def split(self, X, y=None, groups=None):
         """Row indices of each training and test set.
@@ -81,6 +96,7 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
         """
         self._check_counts()
         codes, n_stamps = self._time_codes(X, groups)
+        series = self._series_codes(X)
         try:
             folds = list(super().split(np.empty((n_stamps, 0))))
         except ValueError as exc:  # worded in samples; these are time stamps
@@ -88,10 +104,37 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
                              f"test_size={self.test_size}, gap={self.gap}) cannot split "
                              f"{n_stamps} distinct time stamps ({_num_samples(X)} rows): "
                              f"{exc}".replace("samples", "time stamps")) from None
-        for train, test in folds:
+        for k, (train, test) in enumerate(folds):
             # Both are runs of consecutive sorted time stamps.
-            yield (np.flatnonzero((codes >= train[0]) & (codes <= train[-1])),
-                   np.flatnonzero((codes >= test[0]) & (codes <= test[-1])))
+            train = np.flatnonzero((codes >= train[0]) & (codes <= train[-1]))
+            test = np.flatnonzero((codes >= test[0]) & (codes <= test[-1]))
+            if series is not None:
+                counts = np.bincount(series[train], minlength=series.max() + 1)
+                seen = counts >= self.min_train_steps
+                train, test = train[seen[series[train]]], test[seen[series[test]]]
+                if not len(test):
+                    raise ValueError(
+                        f"Fold {k} has no test rows left: no series of its test time "
+                        f"stamps has {self.min_train_steps} or more rows before them "
+                        f"(min_train_steps={self.min_train_steps}). Use fewer splits, or "
+                        "start the panel later.")
+            yield train, test
+
+    def _series_codes(self, X):
+        """Each row's series as a code (None without ``series_id``)."""
+        check_count(self.min_train_steps, "min_train_steps", low=1)
+        if self.series_id is None:
+            return None
+        if not isinstance(X, pd.DataFrame) or self.series_id not in X.columns:
+            columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
+            raise ValueError(f"series_id={self.series_id!r} must name a column of X (a "
+                             f"DataFrame); its columns are {columns}.")
+        codes, _ = pd.factorize(X[self.series_id])
+        if (codes < 0).any():
+            raise ValueError(f"The series_id column {self.series_id!r} has missing values "
+                             f"(at row {int(np.argmax(codes < 0))}); every row needs its "
+                             "series.")
+        return codes
 
     def _check_counts(self):
         """``TimeSeriesSplit`` checks only ``n_splits``: a negative gap put each

@@ -64,6 +64,47 @@ def test_cross_validates_a_global_forecaster():
     assert scores[0] == clone(fc).fit(panel.iloc[train]).score(panel.iloc[test])
 
 
+def test_series_without_enough_training_rows_sit_out_the_fold():
+    # Mississippi's data start in 1995: by series, the early folds leave it out of both
+    # sets until it has min_train_steps training rows; the other states keep every row.
+    panel = _crime_panel()
+    plain = list(PanelTimeSeriesSplit(5).split(panel))
+    by_series = list(PanelTimeSeriesSplit(5, series_id="state", min_train_steps=4)
+                     .split(panel))
+    ms_rows = (panel.state == "MS").to_numpy()
+    sat_out = []
+    for (train, test), (all_train, all_test) in zip(by_series, plain):
+        n_ms = int(ms_rows[all_train].sum())
+        keep = np.ones_like(ms_rows) if n_ms >= 4 else ~ms_rows
+        np.testing.assert_array_equal(train, all_train[keep[all_train]])
+        np.testing.assert_array_equal(test, all_test[keep[all_test]])
+        sat_out.append(n_ms < 4)
+    assert sat_out[0] and not sat_out[-1]  # out early, in later
+    with pytest.raises(ValueError, match=r"series_id='id' must name a column of X"):
+        next(PanelTimeSeriesSplit(2, series_id="id").split(panel))
+    with pytest.raises(ValueError, match=r"min_train_steps must be a positive integer"):
+        next(PanelTimeSeriesSplit(2, series_id="state", min_train_steps=0).split(panel))
+    with pytest.raises(ValueError, match=r"Fold 0 has no test rows left"):
+        next(PanelTimeSeriesSplit(2, series_id="state", min_train_steps=10**6).split(panel))
+
+
+def test_a_late_series_no_longer_fails_the_early_folds():
+    t = np.arange(40)
+    panel = pd.concat([
+        pd.DataFrame({"id": "a", "y": np.sin(t / 3)}, index=t),
+        pd.DataFrame({"id": "b", "y": np.cos(t[20:] / 3)}, index=t[20:])])  # starts at 20
+    fc = LSTMForecaster(target="y", series_id="id", lookback=3, hidden_size=4, max_epochs=2,
+                        early_stopping=False, random_state=0)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        cross_val_score(fc, panel, cv=PanelTimeSeriesSplit(4), error_score="raise")
+    cv = PanelTimeSeriesSplit(4, series_id="id", min_train_steps=4)
+    scores = cross_val_score(fc, panel, cv=cv, error_score="raise")
+    assert np.isfinite(scores).all()
+    train, test = list(cv.split(panel))[0]
+    assert set(panel.id.iloc[train]) == set(panel.id.iloc[test]) == {"a"}
+    assert scores[0] == clone(fc).fit(panel.iloc[train]).score(panel.iloc[test])
+
+
 @pytest.mark.parametrize("X, params, error, match", [
     (np.zeros((10, 2)), {}, TypeError, r"reads the time stamps from groups=.* got X of type ndarray"),
     (pd.DataFrame({"a": range(10)}), dict(time="year"), ValueError,
