@@ -256,7 +256,10 @@ class _BaseForecaster(RegressorMixin, BaseNetEstimator):
             raise ValueError(
                 f"The rows to predict{where} start at {index[0]}, but the fitted data "
                 f"ends at {last}: predict forecasts the steps after the fitted "
-                f"data. Pass rows indexed after it, or move the origin with update().")
+                f"data. Pass rows indexed after it, or move the origin with update(). "
+                "(Cross-validating? Split with TimeSeriesSplit, or PanelTimeSeriesSplit "
+                "for a panel, so that each test fold follows its training rows: an "
+                "integer cv means KFold.)")
         if not known:
             return None
         if kind == "number":

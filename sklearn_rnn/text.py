@@ -581,8 +581,7 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             validate_parameter_constraints({k: self._parameter_constraints[k] for k in read},
                                            {k: getattr(self, k) for k in read},
                                            caller_name=type(self).__name__)
-        if isinstance(X, pd.DataFrame):
-            _check_feature_names(self, X, reset=False)
+        _check_feature_names(self, X, reset=False)  # (both ways, as scikit-learn warns)
         rows, ptr = [], [0]
         for i, doc in enumerate(self._documents(X)):
             ids = [self.vocabulary_[t] for t in self._tokens(doc, i) if t in self.vocabulary_]
@@ -820,4 +819,13 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags.input_tags.string = True
         tags.requires_fit = True
         tags.transformer_tags.preserves_dtype = []  # text in, float32 vectors out
+        # Hogwild numba workers race on the shared vectors, as GPU atomics add in any
+        # order: the same random_state gives other vectors there.
+        try:
+            device = resolve_device(self.device)
+            engine = self._engine(device)
+        except (ValueError, TypeError, RuntimeError):  # a bad parameter: fit says so
+            return tags
+        tags.non_deterministic = device.type != "cpu" or (engine == "numba"
+                                                          and self.n_threads != 1)
         return tags

@@ -926,6 +926,13 @@ def test_rows_are_placed_in_time_by_elapsed_times_and_numbers_held_as_objects(in
         fc.predict(series.iloc[:2])
 
 
+def test_a_shuffled_cross_validation_is_told_to_split_in_time():
+    series = pd.Series(np.sin(np.arange(40) / 3), index=range(1980, 2020))
+    from sklearn.model_selection import cross_val_score
+    with pytest.raises(ValueError, match=r"Split with TimeSeriesSplit.*an integer cv means KFold"):
+        cross_val_score(LSTMForecaster(lookback=3, **TINY), series, cv=3, error_score="raise")
+
+
 def test_an_index_of_date_objects_is_a_time_index():
     days = pd.date_range("1980", periods=30, freq="YS")
     dates = pd.Series(np.sin(np.arange(30) / 3), index=pd.Index([d.date() for d in days]))

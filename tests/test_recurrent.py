@@ -139,6 +139,25 @@ def test_a_plain_float_array_predicts_as_a_checked_one(form):
         named.predict(X[:5])
 
 
+def test_a_list_of_frames_names_its_channels():
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame(rng.normal(size=(int(n), 2)) * [1, 10], columns=["a", "b"])
+              for n in rng.integers(4, 9, size=30)]
+    y = np.array([f["b"].sum() for f in frames])
+    model = GRURegressor(**FAST).fit(frames, y)
+    assert list(model.feature_names_in_) == ["a", "b"] and model.n_features_in_ == 2
+    np.testing.assert_array_equal(model.predict(frames[:3]),
+                                  model.predict([f.to_numpy() for f in frames[:3]]))
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        model.predict([f[["b", "a"]] for f in frames[:3]])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        model.predict([f.to_numpy() for f in frames[:3]])
+    with pytest.raises(ValueError, match=r"X\[2\] has columns \['b', 'a'\] but X\[0\] has"):
+        GRURegressor(**FAST).fit(frames[:2] + [frames[2][["b", "a"]]], y[:3])
+    unnamed = GRURegressor(**FAST).fit([f.to_numpy() for f in frames], y)
+    assert not hasattr(unnamed, "feature_names_in_")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, bool])
 @pytest.mark.parametrize("width", [None, 2])
 def test_ragged_numpy_arrays_read_as_the_same_sequences_as_lists(dtype, width):

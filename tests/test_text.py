@@ -412,7 +412,21 @@ def test_fit_transform_reads_a_one_shot_iterator_once_and_records_column_names()
     assert list(sg.feature_names_in_) == ["description"]
     with pytest.raises(ValueError, match="feature names should match"):
         sg.transform(pd.DataFrame({"other": docs}))
-    assert not hasattr(SkipGramTransformer(**params).fit(docs), "feature_names_in_")
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        sg.transform(docs)  # (as scikit-learn warns; the other way round too)
+    unnamed = SkipGramTransformer(**params).fit(docs)
+    assert not hasattr(unnamed, "feature_names_in_")
+    with pytest.warns(UserWarning, match="X has feature names, but SkipGramTransformer"):
+        unnamed.transform(pd.DataFrame({"description": docs}))
+
+
+def test_tags_say_when_the_same_seed_gives_other_vectors():
+    from sklearn.utils import get_tags
+    assert not get_tags(SkipGramTransformer()).non_deterministic
+    assert not get_tags(SkipGramTransformer(engine="torch", n_threads=2)).non_deterministic
+    assert not get_tags(SkipGramTransformer(engine="nope")).non_deterministic  # fit refuses
+    if _word2vec.numba_available():  # Hogwild workers race on the vectors
+        assert get_tags(SkipGramTransformer(n_threads=2)).non_deterministic
 
 
 @pytest.mark.parametrize("tokenizer", [str.lower, lambda s: [len(w) for w in s.split()],

@@ -296,12 +296,12 @@ def check_sequences(estimator, X, *, reset):
         raise TypeError(f"X is a sparse matrix ({type(X).__name__}); {name} needs dense "
                         "input (call X.toarray()).")
     column = _sequence_column(X)
-    named = False
+    named = checked = False  # channel names recorded (a fit) / compared (a predict)
     if column is not None and isinstance(X, pd.DataFrame) and X.shape[1] > 1:
         # A nested frame's columns are its channels (n_features_in_ of them):
         # their names are checked as a table's, so swapped channels are caught.
         _check_feature_names(estimator, X, reset=reset)
-        named = reset and hasattr(estimator, "feature_names_in_")
+        named, checked = reset and hasattr(estimator, "feature_names_in_"), True
     if column is not None:
         # Sequences kept in one column (ragged data in an object array or a
         # Series): always sequences, also when a fold's happen to share one
@@ -318,6 +318,8 @@ def check_sequences(estimator, X, *, reset):
                 f"X[{i}] is {X[i]!r}, not a sequence, while X[{is_seq.index(True)}] is "
                 "one; each item of a list of sequences must be a 1-D (n_timesteps,) or "
                 "2-D (n_timesteps, n_features) array.")
+        if isinstance(X[0], pd.DataFrame):  # one frame a sequence: named channels too
+            named, checked = _check_frame_columns(estimator, X, reset), True
     if isinstance(X, (list, tuple)):
         sparse = next((i for i, s in enumerate(X)
                        if type(s) is not np.ndarray and issparse(s)), None)
@@ -370,7 +372,23 @@ def check_sequences(estimator, X, *, reset):
         raise ValueError(
             f"X has {batch.x.shape[2]} feature(s) per time step, but {name} was "
             f"fitted with {estimator._n_step_features}.")
+    elif form == "sequence" and not checked and hasattr(estimator, "feature_names_in_"):
+        _check_feature_names(estimator, X, reset=False)  # scikit-learn's warning: no names
     return batch
+
+
+def _check_frame_columns(estimator, X, reset):
+    """A list of DataFrames, one sequence each: their columns (the channels) must
+    agree, and are recorded and checked as a table's names. Whether names were
+    recorded."""
+    first = X[0].columns
+    for i, s in enumerate(X):
+        if isinstance(s, pd.DataFrame) and not s.columns.equals(first):
+            raise ValueError(f"X[{i}] has columns {list(s.columns)} but X[0] has "
+                             f"{list(first)}; every sequence needs the same columns, in "
+                             "the same order.")
+    _check_feature_names(estimator, X[0], reset=reset)
+    return reset and hasattr(estimator, "feature_names_in_")
 
 
 def refuse_bool_numbers(estimator):
