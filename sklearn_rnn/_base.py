@@ -8,6 +8,7 @@ every estimator; ``BaseSequenceEstimator`` adds the sequence input contract
 from numbers import Integral, Real
 
 import contextlib
+import copy
 import difflib
 import functools
 import inspect
@@ -294,7 +295,8 @@ class BaseNetEstimator(BaseEstimator):
                     verbose=self.verbose)
                 if reset:
                     self.net_ = self._make_engine(device, settings)
-                    self._built_with = self._structure()
+                    # Copies: a list edited in place after fit is a change too.
+                    self._built_with = copy.deepcopy(self._structure())
                 else:
                     # Plain attributes: skorch's set_params would re-initialise the
                     # module for some of these and lose the trained weights.

@@ -319,8 +319,9 @@ class SequenceEngine(NeuralNet):
             self.optimizer_.state.clear()
 
     def _set_training(self, training=True):
-        # skorch sets the mode of every module on every batch (13 us each).
-        if self.module_.training != training:
+        # skorch sets the mode of every module on every batch (13 us each); this
+        # reads them (2 us), so a submodule a user switched is switched back.
+        if any(m.training != training for m in self.module_.modules()):
             super()._set_training(training)
 
     def predict_batches(self, dataset):

@@ -885,6 +885,32 @@ def test_predicting_after_set_params_of_the_network_is_a_clear_error(change):
 X_SEQ = np.random.default_rng(0).normal(size=(20, 5))
 
 
+def test_a_parameter_list_edited_in_place_after_fit_is_a_change():
+    quantiles = [0.2, 0.5, 0.8]
+    fc = LSTMForecaster(lookback=3, loss="quantile", quantiles=quantiles, **TINY).fit(DAILY)
+    quantiles[0] = 0.3  # (the built-with record was this very list: never a change)
+    with pytest.raises(ValueError, match=r"built with quantiles=\[0.2, 0.5, 0.8\]; now "
+                                         r"quantiles=\[0.3, 0.5, 0.8\]"):
+        fc.forecast(2)
+
+
+def test_forecasts_repeat_when_a_submodule_was_left_in_training_mode():
+    # Dropout of a submodule put back in training mode (MC dropout, debugging) must
+    # not reach predictions: every module is switched to eval, not just the top.
+    fc = LSTMForecaster(lookback=3, num_layers=2, dropout=0.5, **TINY).fit(DAILY)
+    expected = fc.forecast(3)
+    fc.net_.module_.encoder.train()
+    assert not fc.net_.module_.training
+    pd.testing.assert_series_equal(fc.forecast(3), expected)
+    model = GRURegressor(hidden_size=4, num_layers=2, dropout=0.5, max_epochs=1,
+                         random_state=0).fit(X_SEQ, X_SEQ.sum(1))
+    pred = model.predict(X_SEQ)
+    model.net_.module_.dropout.train()
+    np.testing.assert_array_equal(model.predict(X_SEQ), pred)
+
+
+
+
 def test_parameters_that_only_shape_training_may_change_before_predicting():
     fc = LSTMForecaster(lookback=3, **TINY).fit(DAILY)          # recursive
     expected = fc.forecast(5)
