@@ -37,7 +37,7 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
         Time stamps in each test set (default: as ``TimeSeriesSplit``).
     gap : int, default=0
         Time stamps left out between each training and test set.
-    series_id : str or None, default=None
+    series_id : str, int or None, default=None
         The column of ``X`` naming each row's series (a forecaster's
         ``series_id``). With it, a series that has fewer than
         ``min_train_steps`` rows in a fold's training set is left out of
@@ -48,8 +48,7 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
     min_train_steps : int, default=1
         With ``series_id``, the fewest training rows a series needs to be in
         a fold: 1 keeps every series the model has seen; a forecaster needs
-        ``lookback + 1`` (``lookback + horizon`` with ``strategy="direct"``,
-        more with early stopping, which holds out the last windows).
+        ``lookback + 1`` (``lookback + horizon`` with ``strategy="direct"``).
 
     Examples
     --------
@@ -129,7 +128,11 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
             columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
             raise ValueError(f"series_id={self.series_id!r} must name a column of X (a "
                              f"DataFrame); its columns are {columns}.")
-        codes, _ = pd.factorize(X[self.series_id])
+        if self.series_id == self.time:
+            raise ValueError(f"series_id={self.series_id!r} and time={self.time!r} name the "
+                             "same column; series_id names the column that tells which "
+                             "series a row belongs to.")
+        codes, _ = pd.factorize(_one_column(X, self.series_id, "series_id"))
         if (codes < 0).any():
             raise ValueError(f"The series_id column {self.series_id!r} has missing values "
                              f"(at row {int(np.argmax(codes < 0))}); every row needs its "
@@ -166,7 +169,7 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
                 columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
                 raise ValueError(f"time={self.time!r} must name a column of X (a DataFrame); "
                                  f"its columns are {columns}.")
-            stamps = X[self.time]
+            stamps = _one_column(X, self.time, "time")
         if isinstance(stamps, pd.MultiIndex):
             raise ValueError(f"{type(self).__name__} needs one time stamp per row; X is "
                              f"indexed by a MultiIndex {list(stamps.names)}.")
@@ -178,3 +181,12 @@ class PanelTimeSeriesSplit(GroupsConsumerMixin, TimeSeriesSplit):
             raise ValueError(f"The time stamps of X have missing values (at row "
                              f"{int(np.argmax(codes < 0))}); every row needs one.")
         return codes, len(uniques)
+
+
+def _one_column(X, label, name):
+    """The column ``label`` of frame ``X``, refused where the label is duplicated."""
+    column = X[label]
+    if isinstance(column, pd.DataFrame):
+        raise ValueError(f"{name}={label!r} names {column.shape[1]} columns of X; the "
+                         "column labels must be unique.")
+    return column

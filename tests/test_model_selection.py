@@ -86,6 +86,14 @@ def test_series_without_enough_training_rows_sit_out_the_fold():
         next(PanelTimeSeriesSplit(2, series_id="state", min_train_steps=0).split(panel))
     with pytest.raises(ValueError, match=r"Fold 0 has no test rows left"):
         next(PanelTimeSeriesSplit(2, series_id="state", min_train_steps=10**6).split(panel))
+    flat = panel.reset_index()
+    with pytest.raises(ValueError, match=r"series_id='year' and time='year' name the same"):
+        next(PanelTimeSeriesSplit(2, time="year", series_id="year").split(flat))
+    twice = flat.set_axis(["year", "state", "state"], axis=1)
+    with pytest.raises(ValueError, match=r"series_id='state' names 2 columns of X"):
+        next(PanelTimeSeriesSplit(2, time="year", series_id="state").split(twice))
+    with pytest.raises(ValueError, match=r"time='year' names 3 columns of X"):
+        next(PanelTimeSeriesSplit(2, time="year").split(flat.set_axis(["year"] * 3, axis=1)))
 
 
 def test_a_late_series_no_longer_fails_the_early_folds():

@@ -156,6 +156,16 @@ def test_a_list_of_frames_names_its_channels():
         GRURegressor(**FAST).fit(frames[:2] + [frames[2][["b", "a"]]], y[:3])
     unnamed = GRURegressor(**FAST).fit([f.to_numpy() for f in frames], y)
     assert not hasattr(unnamed, "feature_names_in_")
+    # Frames among arrays, in either order: refused (whose channel order would count?)
+    for mixed in ([frames[0].to_numpy()] + frames[1:3], frames[:2] + [frames[2].to_numpy()]):
+        for call in (lambda: GRURegressor(**FAST).fit(mixed, y[:3]),
+                     lambda: model.predict(mixed)):
+            with pytest.raises(ValueError, match=r"X mixes DataFrames \(X\[\d\]\) and other "
+                                                 r"sequences \(X\[\d\] is a ndarray\)"):
+                call()
+    for empty in ([pd.DataFrame(np.zeros((5, 0)))] * 3, [np.zeros((5, 0)), np.zeros((6, 0))]):
+        with pytest.raises(ValueError, match=r"X\[0\] has 0 features per time step"):
+            GRURegressor(**FAST).fit(empty, y[:len(empty)])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, bool])

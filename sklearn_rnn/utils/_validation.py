@@ -162,6 +162,8 @@ def check_not_times(X, input_name="X"):
     if isinstance(X, (list, tuple)) or dtype == object:
         # Python or numpy date/time objects among plain values (the first rows
         # tell: a column of dates is dates throughout).
+        if any(isinstance(s, pd.DataFrame) for s in X[:100]):
+            return  # sequences as frames: each is checked on its own (its dtypes)
         try:
             values = np.asarray(list(X[:100]), dtype=object).ravel()
         except (TypeError, ValueError):  # ragged: each sequence is checked on its own
@@ -193,6 +195,10 @@ def _sequences_from_list(X):
             # of predicting 20,000 ragged sequences).
             a, unchecked = (s if s.dtype in FLOATS else s.astype(np.float64)), True
         else:
+            if getattr(s, "ndim", None) == 2 and s.shape[1] == 0:  # (before check_array's
+                # "at least one array or dtype is required" for a frame of no columns)
+                raise ValueError(f"X[{i}] has 0 features per time step; every time step "
+                                 "needs at least one.")
             check_not_times(s, input_name=f"X[{i}]")
             _check_step_widths(s, i)
             a = check_array(s, ensure_2d=False, dtype=FLOATS, input_name=f"X[{i}]",
@@ -206,6 +212,9 @@ def _sequences_from_list(X):
         if a.shape[0] == 0:
             raise ValueError(f"X[{i}] is a sequence of length 0; every sequence needs "
                              "at least one time step.")
+        if a.shape[1] == 0:
+            raise ValueError(f"X[{i}] has 0 features per time step; every time step "
+                             "needs at least one.")
         if seqs and a.shape[1] != seqs[0].shape[1]:
             raise ValueError(
                 f"X[{i}] has {a.shape[1]} features per time step but X[0] has "
@@ -318,7 +327,7 @@ def check_sequences(estimator, X, *, reset):
                 f"X[{i}] is {X[i]!r}, not a sequence, while X[{is_seq.index(True)}] is "
                 "one; each item of a list of sequences must be a 1-D (n_timesteps,) or "
                 "2-D (n_timesteps, n_features) array.")
-        if isinstance(X[0], pd.DataFrame):  # one frame a sequence: named channels too
+        if any(isinstance(s, pd.DataFrame) for s in X):  # frames: named channels
             named, checked = _check_frame_columns(estimator, X, reset), True
     if isinstance(X, (list, tuple)):
         sparse = next((i for i, s in enumerate(X)
@@ -381,9 +390,17 @@ def _check_frame_columns(estimator, X, reset):
     """A list of DataFrames, one sequence each: their columns (the channels) must
     agree, and are recorded and checked as a table's names. Whether names were
     recorded."""
+    plain = next((i for i, s in enumerate(X) if not isinstance(s, pd.DataFrame)), None)
+    if plain is not None:
+        frame = next(i for i, s in enumerate(X) if isinstance(s, pd.DataFrame))
+        raise ValueError(f"X mixes DataFrames (X[{frame}]) and other sequences (X[{plain}] "
+                         f"is a {type(X[plain]).__name__}), whose channels have no names "
+                         "to be checked against the frames' columns; give every sequence "
+                         "as a DataFrame with the same columns, or every one as an array "
+                         "(frame.to_numpy()).")
     first = X[0].columns
     for i, s in enumerate(X):
-        if isinstance(s, pd.DataFrame) and not s.columns.equals(first):
+        if not s.columns.equals(first):
             raise ValueError(f"X[{i}] has columns {list(s.columns)} but X[0] has "
                              f"{list(first)}; every sequence needs the same columns, in "
                              "the same order.")
