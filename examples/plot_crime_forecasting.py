@@ -45,8 +45,10 @@ parser.add_argument("--plot", action="store_true",
 parser.add_argument("--output", type=Path,
                     default=(Path(__file__).resolve().parent / "output"
                              / "crime_forecasting.png"),
-                    help="where --plot saves the figure (default: %(default)s)")
+                    help="the file (or folder) where --plot saves the figure (default: %(default)s)")
 args = parser.parse_args()
+if not args.output.suffix:  # a folder: the figure under its default name in it
+    args.output = args.output / parser.get_default("output").name
 
 LAST_TRAIN_YEAR, HORIZON, LOOKBACK = 2014, 5, 8
 SEEDS = range(5)
@@ -204,9 +206,11 @@ print(pd.DataFrame({name: table.loc[shown, "MAE"] for name, table in results.ite
 # further handicaps: the training series end with the FBI's 2013 change of the rape
 # definition, which lifts the violent crime rate of many states without any change in
 # crime, and 36 years per state is little data for a neural network. The property
-# crime rate does not help even with its future known exactly: it kept falling after
-# 2014 while violent crime did not, and the recursive model, which reads it at every
-# step, turns that fall into a steep forecast decline. Weighting the recent years more
+# crime rate, even with its future known exactly, helps the direct model only a
+# little (MAE 40.94 against 43.02 without it, MASE 1.45 against naive's 1.47, yet
+# still above naive's MAE) and hurts the recursive one badly (70.27): it kept falling
+# after 2014 while violent crime did not, and the recursive model, which reads it at
+# every step, turns that fall into a steep forecast decline. Weighting the recent years more
 # does not help either, here: those years are the long decline that 2015-2016 broke,
 # and the weights make the network lean on it harder. The verdict below counts
 # differences under 2% as a tie.

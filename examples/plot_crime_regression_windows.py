@@ -47,8 +47,10 @@ parser.add_argument("--plot", action="store_true",
                     help="draw actual vs forecast rates for a few states")
 parser.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "output" / "crime_regression_windows.png",
-                    help="where --plot saves the figure (default: %(default)s)")
+                    help="the file (or folder) where --plot saves the figure (default: %(default)s)")
 args = parser.parse_args()
+if not args.output.suffix:  # a folder: the figure under its default name in it
+    args.output = args.output / parser.get_default("output").name
 
 LOOKBACK = 8
 crime = load_us_crime()

@@ -56,8 +56,10 @@ parser.add_argument("--plot", action="store_true",
 parser.add_argument("--output", type=Path,
                     default=(Path(__file__).resolve().parent / "output"
                              / "differential_equations.png"),
-                    help="where --plot saves the figure (default: %(default)s)")
+                    help="the file (or folder) where --plot saves the figure (default: %(default)s)")
 args = parser.parse_args()
+if not args.output.suffix:  # a folder: the figure under its default name in it
+    args.output = args.output / parser.get_default("output").name
 
 DT, LOOKBACK = 0.02, 16
 N_TRAIN, N_TEST, TRAIN_STEPS, TEST_STEPS = 12, 5, 1000, 600

@@ -39,8 +39,10 @@ parser.add_argument("--plot", action="store_true",
                     help="draw the synthetic price and the forecasts")
 parser.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "output" / "stock_prices.png",
-                    help="where --plot saves the figure (default: %(default)s)")
+                    help="the file (or folder) where --plot saves the figure (default: %(default)s)")
 args = parser.parse_args()
+if not args.output.suffix:  # a folder: the figure under its default name in it
+    args.output = args.output / parser.get_default("output").name
 
 DAYS = 252  # trading days a year
 REGIMES = [(1000, 0.15, 0.15), (500, -0.10, 0.35)]  # (days, annual drift, volatility)

@@ -41,8 +41,10 @@ parser.add_argument("--epochs", type=int, default=15, help="max epochs (default:
 parser.add_argument("--plot", action="store_true", help="save the loss curves")
 parser.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "output" / "text_completion.png",
-                    help="where --plot saves the figure (default: %(default)s)")
+                    help="the file (or folder) where --plot saves the figure (default: %(default)s)")
 args = parser.parse_args()
+if not args.output.suffix:  # a folder: the figure under its default name in it
+    args.output = args.output / parser.get_default("output").name
 
 
 def normalise(text):

