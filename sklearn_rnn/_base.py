@@ -641,8 +641,9 @@ class BaseSequenceEstimator(BaseNetEstimator):
         hook: classifiers; None otherwise)."""
         return None
 
-    def _check_lengths(self, batch):
-        """Refuse training sequences the network cannot read (a hook; all fine here)."""
+    def _check_lengths(self, batch, fit=True):
+        """Refuse training sequences the network cannot read, warn about sequences
+        to predict that it cannot (``fit=False``) (a hook; all fine here)."""
 
     def _split(self, batch, y_enc, weight, seed, early_stopping):
         """``(train, valid)`` as ``(SequenceBatch, y, weight)`` triples, the weights
@@ -720,6 +721,7 @@ class BaseSequenceEstimator(BaseNetEstimator):
         """Raw network outputs for ``X`` as a float numpy array."""
         self._check_fitted("predict")
         batch = check_sequences(self, X, reset=False)
+        self._check_lengths(batch, fit=False)
         with torch_threads(self.n_threads):
             out = self.net_.predict_batches(self._dataset(batch, device=self.net_.device))
         return out.numpy()

@@ -1115,8 +1115,10 @@ def _numeric_columns(X, columns):
         hint = (f" A column of time stamps is the time index: X.set_index({times[0]!r})."
                 if times else "")
         raise TypeError(f"Covariate columns must be numeric (or boolean); {bad} are not "
-                        f"(dtypes {[str(kinds[c]) for c in bad]}). Encode them as numbers "
-                        f"first.{hint}")
+                        f"(dtypes {[str(kinds[c]) for c in bad]}). Every column of X other "
+                        f"than target and series_id is a covariate: drop the columns that "
+                        f"are not (X.drop(columns={bad!r})) or encode them as numbers."
+                        f"{hint}")
     values = np.empty((len(X), len(columns)), dtype=np.float64)
     for j, column in enumerate(series.values()):
         values[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)

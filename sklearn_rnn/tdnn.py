@@ -121,14 +121,15 @@ class _TDNNParameters(BaseSequenceEstimator):
                 "Use delays that look back (<= 0) in the upper layers, or pooling='max' "
                 "or 'mean'.")
 
-    def _check_lengths(self, batch):
+    def _check_lengths(self, batch, fit=True):
         """Refuse a context that reads no step of the training sequences (every path
-        from the pooled output leaves them): the model would learn a constant."""
+        from the pooled output leaves them): the model would learn a constant. Warn
+        about sequences too short to be read (at fit, and those given to predict)."""
         layers = _check_context(self.context, type(self).__name__)
-        lengths = (np.full(1, batch.x.shape[1]) if batch.lengths is None
+        lengths = (np.full(len(batch.x), batch.x.shape[1]) if batch.lengths is None
                    else batch.lengths)
         longest, shortest = int(lengths.max()), int(lengths.min())
-        if not _reads_input(layers, longest, self.pooling):
+        if fit and not _reads_input(layers, longest, self.pooling):
             raise ValueError(
                 f"context={self.context!r} with pooling={self.pooling!r} reads no step of "
                 f"sequences of {longest} steps (the longest here): every path from the "
@@ -140,9 +141,10 @@ class _TDNNParameters(BaseSequenceEstimator):
                       if not _reads_input(layers, int(n), self.pooling)]
             warnings.warn(
                 f"context={self.context!r} with pooling={self.pooling!r} reads no step "
-                f"of {int(np.isin(lengths, unread).sum())} of the {len(lengths)} training "
-                f"sequences (those of {min(unread)}-{max(unread)} steps): they get a "
-                "constant prediction.", UserWarning, stacklevel=5)
+                f"of {int(np.isin(lengths, unread).sum())} of the {len(lengths)} "
+                f"{'training' if fit else 'given'} sequences (those of "
+                f"{min(unread)}-{max(unread)} steps): they get a constant prediction.",
+                UserWarning, stacklevel=5 if fit else 4)
 
     def _structure(self):
         # Delays in any order build the same layers.

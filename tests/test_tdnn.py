@@ -94,11 +94,11 @@ def test_ragged_batch_matches_one_by_one(pooling, context):
     y = np.array([s.sum() for s in X])
     # The uneven context reads nothing of the shortest sequences (1-3 steps),
     # which the fit says; they must still predict the same alone as in a batch.
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # (at fit and at predict)
         warnings.filterwarnings("ignore", "context=.* reads no step", UserWarning)
         model = TDNNRegressor(pooling=pooling, context=context, **FAST).fit(X, y)
-    together = model.predict(X)
-    alone = np.concatenate([model.predict([s]) for s in X])
+        together = model.predict(X)
+        alone = np.concatenate([model.predict([s]) for s in X])
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
     assert model.n_features_in_ == 2
 
@@ -210,7 +210,14 @@ def test_sequences_too_short_for_the_context_are_named_in_a_warning():
     seqs = [rng.normal(size=n) for n in [3] * 5 + [12] * 15]
     with pytest.warns(UserWarning, match=r"reads no step of 5 of the 20 training sequences "
                                          r"\(those of 3-3 steps\)"):
-        TDNNRegressor(context=((-5,),), pooling="last", max_epochs=1).fit(seqs, np.ones(20))
+        model = TDNNRegressor(context=((-5,),), pooling="last", max_epochs=1).fit(
+            seqs, np.ones(20))
+    with pytest.warns(UserWarning, match=r"reads no step of 2 of the 3 given sequences "
+                                         r"\(those of 2-3 steps\): they get a constant"):
+        model.predict([seqs[0][:2], seqs[-1], seqs[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(np.stack(seqs[5:]))  # every one long enough: no warning
 
 
 @pytest.mark.parametrize("context", [((-2, 0, 2),), ((-5,), (5,)), ((6,), (-7,)), ((3, 4),)])
