@@ -581,9 +581,10 @@ class SkipGramTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             validate_parameter_constraints({k: self._parameter_constraints[k] for k in read},
                                            {k: getattr(self, k) for k in read},
                                            caller_name=type(self).__name__)
+        documents = self._documents(X)  # (refuses a frame of two columns first)
         _check_feature_names(self, X, reset=False)  # (both ways, as scikit-learn warns)
         rows, ptr = [], [0]
-        for i, doc in enumerate(self._documents(X)):
+        for i, doc in enumerate(documents):
             ids = [self.vocabulary_[t] for t in self._tokens(doc, i) if t in self.vocabulary_]
             rows.extend(ids)
             ptr.append(len(rows))
